@@ -1,0 +1,1 @@
+//! Storage backends (object_store) and restic repositories (rustic_core) for Cairn.

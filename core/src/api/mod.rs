@@ -1,0 +1,1 @@
+//! KubeStash-compatible API types (storage, core, addons, appcatalog groups).

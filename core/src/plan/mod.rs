@@ -1,0 +1,1 @@
+//! Pure planners: retention, schedules, durations, sizes and naming rules.

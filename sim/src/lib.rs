@@ -1,0 +1,1 @@
+//! Stateright model and deterministic simulator driving cairn-core.

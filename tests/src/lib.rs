@@ -1,0 +1,1 @@
+//! Test harness for Cairn end-to-end tests: real servers on loopback.
