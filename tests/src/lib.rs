@@ -1,1 +1,119 @@
 //! Test harness for Cairn end-to-end tests: real servers on loopback.
+//!
+//! [`MariaDb`] starts a private MariaDB (standing in for SingleStore), [`S3Server`] a moto S3
+//! server, [`Restic`] drives the `restic` CLI that checks our repositories from outside. Every
+//! server listens on 127.0.0.1 only, every subprocess wait is bounded, and dropping a handle
+//! stops its server. Missing tools are installed with apt when running as root.
+
+mod mariadb;
+pub mod process;
+mod restic;
+mod s3;
+
+pub use mariadb::MariaDb;
+pub use restic::Restic;
+pub use s3::S3Server;
+
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (callers retry on a rare collision).
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// The Cargo workspace root (the directory holding the top-level Cargo.toml).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// The cargo target directory (`$CARGO_TARGET_DIR` or `<workspace>/target`).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                workspace_root().join(d)
+            }
+        }
+        None => workspace_root().join("target"),
+    }
+}
+
+/// Path of the `cairn` binary: `$CAIRN_BIN` if set, else built once per process with
+/// `cargo build -p cairn --bin cairn` (a no-op when up to date) so it is never stale.
+pub fn cairn_bin() -> Result<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| find_or_build_cairn().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn find_or_build_cairn() -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("CAIRN_BIN") {
+        let bin = PathBuf::from(bin);
+        if !bin.is_file() {
+            bail!(
+                "CAIRN_BIN={} does not exist: build it or unset CAIRN_BIN",
+                bin.display()
+            );
+        }
+        return Ok(bin);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root())
+        .args(["build", "-q", "-p", "cairn", "--bin", "cairn"]);
+    process::run_ok(&mut cmd, None, Duration::from_secs(1800))
+        .context("building the cairn binary failed (set CAIRN_BIN to use a prebuilt one)")?;
+    let bin = target_dir().join("debug").join("cairn");
+    if !bin.is_file() {
+        bail!(
+            "cargo built cairn but {} is missing; set CAIRN_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// `n` random bytes from the OS, hex-encoded (for passwords and unique names).
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
+    if filled.is_err() {
+        // No /dev/urandom is unheard of on Linux; fall back to std's randomly seeded hasher.
+        use std::hash::{BuildHasher, Hasher};
+        for (i, b) in buf.iter_mut().enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(i);
+            *b = h.finish().to_le_bytes()[0];
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A scratch directory (removed on drop) for test files, prefixed `cairn-`.
+pub fn scratch_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("cairn-")
+        .tempdir()
+        .context("cannot create a temp dir")
+}
+
+/// Writes `password` to a 0600 file `name` in `dir` and returns its path (for `--password-file`).
+pub fn write_secret(dir: &Path, name: &str, password: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, password).with_context(|| format!("cannot write {}", p.display()))?;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+    Ok(p)
+}

@@ -3,3 +3,24 @@
 //! Module owners during the first build-out: dump side (conn, flavor, discover, schema,
 //! consistency, chunk, row_format, checksum, manifest, dump); restore side (restore,
 //! infile, sql_split, sql_restore, sql_dump, verify).
+
+pub mod checksum;
+pub mod conn;
+pub mod flavor;
+pub mod manifest;
+pub mod row_format;
+pub mod sql_split;
+pub mod infile;
+pub mod restore_progress;
+pub mod db_rename;
+pub mod chunk;
+pub mod consistency;
+pub mod discover;
+pub mod schema;
+pub mod restore;
+pub mod restore_plan;
+pub mod verify;
+pub mod dump;
+pub mod sql_restore;
+pub mod sql_dump;
+pub mod sql_value;

@@ -1,0 +1,1 @@
+//! Safety invariants checked by tests and the simulator after every step.

@@ -1,0 +1,31 @@
+//! One module per `cairn` command.
+
+mod backup;
+mod check;
+mod db_target;
+mod forget;
+mod init;
+mod restore;
+mod snapshots;
+mod unlock;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(args) => init::run(args).await,
+        Command::Backup(args) => backup::run(args).await,
+        Command::Restore(args) => restore::run(args).await,
+        Command::Snapshots(args) => snapshots::run(args).await,
+        Command::Check(args) => check::run(args).await,
+        Command::Forget(args) => forget::run(args).await,
+        Command::Unlock(args) => unlock::run(args).await,
+    }
+}
+
+/// Prints a JSON value on stdout as one line.
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}
