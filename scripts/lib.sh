@@ -30,7 +30,7 @@ mariadb_start() {
   [ "$(id -u)" -eq 0 ] && user=(--user=root)
   mkdir -p "$dir"
   "$install" --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
-    --skip-test-db --innodb-log-file-size=64M "${user[@]}" >"$dir/install.log" 2>&1 ||
+    --skip-test-db --innodb-log-file-size=64M --tmpdir="$dir" "${user[@]}" >"$dir/install.log" 2>&1 ||
     { cat "$dir/install.log" >&2; die "mariadb-install-db failed"; }
   DB_PORT=$(free_port)
   DB_SOCKET="$dir/mysqld.sock"

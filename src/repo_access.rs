@@ -3,9 +3,7 @@
 use crate::cli::RepoArgs;
 use crate::password::read_password_file;
 use anyhow::{Context, Result};
-use cairn_storage::backend::{open_store, BackendOptions};
-use cairn_storage::location::Location;
-use cairn_storage::repo::{Password, Repo};
+use cairn_storage::{open_store, BackendOptions, Location, Password, Repo};
 use object_store::ObjectStore;
 use std::sync::Arc;
 use tokio::runtime::Handle;
@@ -25,8 +23,7 @@ impl RepoAccess {
     pub fn from_args(args: &RepoArgs) -> Result<Self> {
         let location = Location::parse(&args.repo)
             .with_context(|| format!("invalid repository address {:?}", args.repo))?;
-        let mut options = BackendOptions::from_env()
-            .with_context(|| format!("cannot read storage credentials for {}", args.repo))?;
+        let mut options = BackendOptions::from_env();
         if args.insecure_tls {
             options.insecure_tls = true;
         }
@@ -41,7 +38,7 @@ impl RepoAccess {
                 )
             })?,
         };
-        Ok(Self { label: args.repo.clone(), store, password })
+        Ok(Self { label: location.to_string(), store, password })
     }
 
     /// Opens the existing repository (blocking work runs off the async threads).

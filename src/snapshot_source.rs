@@ -1,7 +1,7 @@
 //! Serves a snapshot's files to the restore engine.
 
 use cairn_db::restore::SnapshotSource;
-use cairn_storage::repo::{Repo, SnapshotInfo};
+use cairn_storage::{Repo, SnapshotInfo};
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -19,11 +19,6 @@ impl RepoSnapshotSource {
         let paths = repo.files(&snapshot)?.into_iter().map(|f| f.path).collect();
         Ok(Self { repo, snapshot, paths })
     }
-
-    /// Every file path in the snapshot.
-    pub fn paths(&self) -> &BTreeSet<String> {
-        &self.paths
-    }
 }
 
 impl SnapshotSource for RepoSnapshotSource {
@@ -35,5 +30,9 @@ impl SnapshotSource for RepoSnapshotSource {
 
     fn exists(&self, path: &str) -> bool {
         self.paths.contains(path)
+    }
+
+    fn describe(&self) -> String {
+        format!("snapshot {}", self.snapshot.short_id)
     }
 }

@@ -18,14 +18,21 @@ use crate::world::{ObjectKey, World};
 pub const EXECUTOR_IMAGE: &str = "ghcr.io/cairn-backup/cairn:v0.1.0";
 
 /// Databases with a built-in addon: (addon prefix, dump-args flag name).
-const DATABASES: [(&str, &str); 3] = [("singlestore", "singlestore"), ("mysql", "mysql"), ("mariadb", "mariadb")];
+const DATABASES: [(&str, &str); 3] = [
+    ("singlestore", "singlestore"),
+    ("mysql", "mysql"),
+    ("mariadb", "mariadb"),
+];
 
 /// The Addon named `name`: the world's if present, else the built-in one.
 pub fn addon<'a>(world: &'a World, name: &str) -> Option<Cow<'a, Addon>> {
     if let Some(found) = world.addons.get(&ObjectKey::new("", name)) {
         return Some(Cow::Borrowed(found));
     }
-    builtin_addons().into_iter().find(|a| a.metadata.name.as_deref() == Some(name)).map(Cow::Owned)
+    builtin_addons()
+        .into_iter()
+        .find(|a| a.metadata.name.as_deref() == Some(name))
+        .map(Cow::Owned)
 }
 
 /// The Function named `name`: the world's if present, else the built-in one.
@@ -33,7 +40,10 @@ pub fn function<'a>(world: &'a World, name: &str) -> Option<Cow<'a, Function>> {
     if let Some(found) = world.functions.get(&ObjectKey::new("", name)) {
         return Some(Cow::Borrowed(found));
     }
-    builtin_functions().into_iter().find(|f| f.metadata.name.as_deref() == Some(name)).map(Cow::Owned)
+    builtin_functions()
+        .into_iter()
+        .find(|f| f.metadata.name.as_deref() == Some(name))
+        .map(Cow::Owned)
 }
 
 /// Every built-in Addon: `singlestore-addon`, `mysql-addon`, `mariadb-addon`.
@@ -51,7 +61,10 @@ pub fn builtin_addons() -> Vec<Addon> {
                     task("manifest-restore", "kubedbmanifest-restore", false),
                 ],
             };
-            Addon { metadata: named(&format!("{db}-addon")), spec }
+            Addon {
+                metadata: named(&format!("{db}-addon")),
+                spec,
+            }
         })
         .collect()
 }
@@ -60,10 +73,22 @@ pub fn builtin_addons() -> Vec<Addon> {
 pub fn builtin_functions() -> Vec<Function> {
     let mut out = Vec::new();
     for (db, flag) in DATABASES {
-        out.push(function_of(&format!("{db}-backup"), "backup", &backup_args(flag)));
-        out.push(function_of(&format!("{db}-restore"), "restore", &restore_args(flag)));
+        out.push(function_of(
+            &format!("{db}-backup"),
+            "backup",
+            &backup_args(flag),
+        ));
+        out.push(function_of(
+            &format!("{db}-restore"),
+            "restore",
+            &restore_args(flag),
+        ));
     }
-    let common = ["--namespace=${namespace:=default}", "--enable-cache=${enableCache:=}", "--scratch-dir=${scratchDir:=}"];
+    let common = [
+        "--namespace=${namespace:=default}",
+        "--enable-cache=${enableCache:=}",
+        "--scratch-dir=${scratchDir:=}",
+    ];
     let mut backup: Vec<String> = common.iter().map(|s| (*s).to_owned()).collect();
     backup.insert(1, "--backupsession=${backupSession:=}".to_owned());
     let mut restore: Vec<String> = common.iter().map(|s| (*s).to_owned()).collect();
@@ -112,7 +137,10 @@ fn function_of(name: &str, verb: &str, args: &[String]) -> Function {
         args: args.to_vec(),
         ..FunctionSpec::default()
     };
-    Function { metadata: named(name), spec }
+    Function {
+        metadata: named(name),
+        spec,
+    }
 }
 
 fn task(name: &str, function: &str, with_databases: bool) -> Task {
@@ -122,7 +150,14 @@ fn task(name: &str, function: &str, with_databases: bool) -> Task {
         param("scratchDir", "Scratch directory", TEMP_DIR_MOUNT_PATH),
     ];
     if with_databases {
-        parameters.insert(1, param("databases", "Comma-separated databases to back up (default: all)", ""));
+        parameters.insert(
+            1,
+            param(
+                "databases",
+                "Comma-separated databases to back up (default: all)",
+                "",
+            ),
+        );
     }
     Task {
         name: name.to_owned(),
@@ -145,9 +180,17 @@ fn task(name: &str, function: &str, with_databases: bool) -> Task {
 }
 
 fn param(name: &str, usage: &str, default: &str) -> ParameterDefinition {
-    ParameterDefinition { name: name.to_owned(), usage: usage.to_owned(), required: false, default: default.to_owned() }
+    ParameterDefinition {
+        name: name.to_owned(),
+        usage: usage.to_owned(),
+        required: false,
+        default: default.to_owned(),
+    }
 }
 
 fn named(name: &str) -> ObjectMeta {
-    ObjectMeta { name: Some(name.to_owned()), ..ObjectMeta::default() }
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        ..ObjectMeta::default()
+    }
 }

@@ -125,10 +125,18 @@ impl Effect {
     pub fn inflight(&self) -> Option<Inflight> {
         match self {
             Effect::InitBackend { storage, .. } => Some(Inflight::InitBackend(storage.key.clone())),
-            Effect::InitRepository { storage, path, .. } => Some(Inflight::InitRepository(storage.key.clone(), path.clone())),
-            Effect::UploadSnapshotMetadata { snapshot, .. } => Some(Inflight::UploadSnapshot(snapshot.key.clone())),
-            Effect::ForgetSnapshots { snapshot, .. } => Some(Inflight::Forget(snapshot.key.clone())),
-            Effect::WipeData { storage, path } => Some(Inflight::Wipe(storage.key.clone(), path.clone())),
+            Effect::InitRepository { storage, path, .. } => {
+                Some(Inflight::InitRepository(storage.key.clone(), path.clone()))
+            }
+            Effect::UploadSnapshotMetadata { snapshot, .. } => {
+                Some(Inflight::UploadSnapshot(snapshot.key.clone()))
+            }
+            Effect::ForgetSnapshots { snapshot, .. } => {
+                Some(Inflight::Forget(snapshot.key.clone()))
+            }
+            Effect::WipeData { storage, path } => {
+                Some(Inflight::Wipe(storage.key.clone(), path.clone()))
+            }
             _ => None,
         }
     }

@@ -29,12 +29,30 @@ pub struct Event {
 
 impl Event {
     /// A `Normal` event.
-    pub fn normal(object: ObjectRef, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { object, type_: EventType::Normal, reason: reason.into(), message: message.into() }
+    pub fn normal(
+        object: ObjectRef,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            object,
+            type_: EventType::Normal,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
     /// A `Warning` event.
-    pub fn warning(object: ObjectRef, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { object, type_: EventType::Warning, reason: reason.into(), message: message.into() }
+    pub fn warning(
+        object: ObjectRef,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            object,
+            type_: EventType::Warning,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }

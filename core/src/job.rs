@@ -35,7 +35,11 @@ pub struct JobKey {
 impl JobKey {
     /// Builds a key.
     pub fn new(kind: JobKind, namespace: impl Into<String>, session: impl Into<String>) -> Self {
-        Self { kind, namespace: namespace.into(), session: session.into() }
+        Self {
+            kind,
+            namespace: namespace.into(),
+            session: session.into(),
+        }
     }
 }
 
@@ -95,7 +99,14 @@ pub struct JobFact {
 impl JobFact {
     /// A job just requested from `spec`.
     pub fn pending(spec: JobSpec) -> Self {
-        Self { spec, phase: JobPhase::Pending, started_at: None, finished_at: None, result: None, message: String::new() }
+        Self {
+            spec,
+            phase: JobPhase::Pending,
+            started_at: None,
+            finished_at: None,
+            result: None,
+            message: String::new(),
+        }
     }
 
     /// Whether the job has finished, one way or the other.

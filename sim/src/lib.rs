@@ -1,1 +1,21 @@
-//! Stateright model and deterministic simulator driving cairn-core.
+//! Model checking and deterministic simulation of Cairn's core.
+//!
+//! Both play only the environment — the user, the cron clock, jobs, storage, restarts,
+//! duplicated and late deliveries — and call the core's own `reconcile`, `apply`,
+//! `observe` and `invariants` (see [`settle`]). Nothing here decides what the operator
+//! does.
+
+pub mod action;
+pub mod clock;
+pub mod executor;
+pub mod faults;
+pub mod fingerprint;
+pub mod manifests;
+pub mod model;
+pub mod model_state;
+pub mod prng;
+pub mod request;
+pub mod settle;
+pub mod driver;
+pub mod liveness;
+pub mod scenario;

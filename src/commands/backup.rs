@@ -5,19 +5,22 @@ use crate::cli::{BackupArgs, ConsistencyArg, Format};
 use crate::progress::{Counters, Reporter};
 use crate::repo_access::{blocking, RepoAccess};
 use anyhow::{bail, Context, Result};
-use cairn_db::dump::{prepare_dump, ConsistencyMode, DumpEntry, DumpOptions};
-use cairn_storage::repo::{SnapshotMeta, SourceEntry};
+use cairn_db::consistency::ConsistencyMode;
+use cairn_db::dump::{prepare_dump, Dump, DumpEntry, DumpOptions, DumpProgress, DumpReport};
+use cairn_db::manifest::Consistency;
+use cairn_db::sql_dump::{prepare_sql_dump, SqlDump};
+use cairn_storage::{SnapshotMeta, SourceEntry};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Runs one backup and reports it.
 pub async fn run(args: BackupArgs) -> Result<()> {
     let started = Instant::now();
     let target = db_target::resolve(&args.db)?;
+    let db_name = db_target::describe(&target);
     let access = RepoAccess::from_args(&args.repo)?;
     let repo = access.open().await?;
-    let _lock = cairn_storage::lock::RepoLock::acquire(access.store.clone(), &access.label, "backup")
-        .await
-        .with_context(|| format!("cannot lock repository {}", access.label))?;
 
     let options = DumpOptions {
         databases: args.databases.clone(),
@@ -27,15 +30,15 @@ pub async fn run(args: BackupArgs) -> Result<()> {
         ..DumpOptions::default()
     };
     let dump = match args.format {
-        Format::Native => prepare_dump(&target, &options).await,
-        Format::Sql => cairn_db::sql_dump::prepare_sql_dump(&target, &options).await,
+        Format::Native => prepare_dump(&target, &options).await.map(AnyDump::Native),
+        Format::Sql => prepare_sql_dump(&target, &options).await.map(AnyDump::Sql),
     }
-    .with_context(|| format!("cannot start the dump of {}", target))?;
+    .with_context(|| format!("cannot start the dump of {db_name}"))?;
     let consistency = dump.consistency();
     let progress = dump.progress();
     let entries: Vec<SourceEntry> = dump.entries().into_iter().map(to_source_entry).collect();
     if entries.is_empty() {
-        bail!("nothing to back up on {target}: no user databases found (system databases are skipped)");
+        bail!("nothing to back up on {db_name}: no user databases found (system databases are skipped)");
     }
 
     let meta = SnapshotMeta {
@@ -46,8 +49,12 @@ pub async fn run(args: BackupArgs) -> Result<()> {
     let reporter = {
         let progress = progress.clone();
         Reporter::start("backup", args.json, move || {
-            let p = progress.snapshot();
-            Counters { rows: p.rows, bytes: p.bytes, done: p.entries_done, total: p.entries_total }
+            Counters {
+                rows: progress.rows.load(Ordering::Relaxed),
+                bytes: progress.bytes.load(Ordering::Relaxed),
+                done: progress.entries_done.load(Ordering::Relaxed) as u64,
+                total: progress.entries_total as u64,
+            }
         })
     };
     let archive = {
@@ -64,12 +71,12 @@ pub async fn run(args: BackupArgs) -> Result<()> {
             let repo = repo.clone();
             blocking(move || Ok(repo.forget_ids(&[id], false)?)).await.ok();
             return Err(err).context(format!(
-                "backup of {target} failed; the incomplete snapshot {} was removed from {}",
+                "backup of {db_name} failed; the incomplete snapshot {} was removed from {}",
                 summary.snapshot_id, access.label
             ));
         }
         (Err(err), _) => {
-            return Err(err).context(format!("backup of {target} into {} failed; no snapshot was saved", access.label))
+            return Err(err).context(format!("backup of {db_name} into {} failed; no snapshot was saved", access.label))
         }
     };
     let (summary, report) = summary;
@@ -101,6 +108,42 @@ pub async fn run(args: BackupArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A dump in either layout.
+enum AnyDump {
+    Native(Dump),
+    Sql(SqlDump),
+}
+
+impl AnyDump {
+    fn consistency(&self) -> Consistency {
+        match self {
+            Self::Native(d) => d.consistency(),
+            Self::Sql(d) => d.consistency(),
+        }
+    }
+
+    fn progress(&self) -> Arc<DumpProgress> {
+        match self {
+            Self::Native(d) => d.progress(),
+            Self::Sql(d) => d.progress(),
+        }
+    }
+
+    fn entries(&self) -> Vec<DumpEntry> {
+        match self {
+            Self::Native(d) => d.entries(),
+            Self::Sql(d) => d.entries(),
+        }
+    }
+
+    async fn finish(self) -> cairn_db::conn::Result<DumpReport> {
+        match self {
+            Self::Native(d) => d.finish().await,
+            Self::Sql(d) => d.finish().await,
+        }
+    }
 }
 
 fn to_source_entry(entry: DumpEntry) -> SourceEntry {

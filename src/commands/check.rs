@@ -3,15 +3,12 @@
 use super::print_json;
 use crate::cli::CheckArgs;
 use crate::repo_access::{blocking, RepoAccess};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 /// Checks the repository; exits non-zero when it finds errors.
 pub async fn run(args: CheckArgs) -> Result<()> {
     let access = RepoAccess::from_args(&args.repo)?;
     let repo = access.open().await?;
-    let _lock = cairn_storage::lock::RepoLock::acquire(access.store.clone(), &access.label, "check")
-        .await
-        .with_context(|| format!("cannot lock repository {}", access.label))?;
     let read_data = args.read_data;
     let report = blocking(move || Ok(repo.check(read_data)?)).await?;
     if args.json {

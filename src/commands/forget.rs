@@ -3,8 +3,8 @@
 use super::print_json;
 use crate::cli::ForgetArgs;
 use crate::repo_access::{blocking, RepoAccess};
-use anyhow::{bail, Context, Result};
-use cairn_storage::repo::KeepPolicy;
+use anyhow::{bail, Result};
+use cairn_storage::KeepPolicy;
 
 /// Applies a keep policy, optionally pruning.
 pub async fn run(args: ForgetArgs) -> Result<()> {
@@ -21,9 +21,6 @@ pub async fn run(args: ForgetArgs) -> Result<()> {
     }
     let access = RepoAccess::from_args(&args.repo)?;
     let repo = access.open().await?;
-    let _lock = cairn_storage::lock::RepoLock::acquire(access.store.clone(), &access.label, "forget")
-        .await
-        .with_context(|| format!("cannot lock repository {}", access.label))?;
     let prune = args.prune;
     let report = blocking(move || Ok(repo.forget(&keep, prune)?)).await?;
     if args.json {

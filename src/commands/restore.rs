@@ -18,6 +18,7 @@ const SQL_DUMP_PATH: &str = "/dumpfile.sql";
 pub async fn run(args: RestoreArgs) -> Result<()> {
     let started = Instant::now();
     let target = db_target::resolve(&args.db)?;
+    let db_name = db_target::describe(&target);
     let access = RepoAccess::from_args(&args.repo)?;
     let repo = access.open().await?;
     let wanted = args.snapshot.clone();
@@ -46,7 +47,7 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
             Counters { rows: p.rows, bytes: p.bytes, done: p.chunks_done, total: p.chunks_total }
         })
     };
-    let what = format!("restore of snapshot {} from {} into {target}", snapshot.short_id, access.label);
+    let what = format!("restore of snapshot {} from {} into {db_name}", snapshot.short_id, access.label);
     let report = if source.exists(cairn_db::manifest::MANIFEST_PATH) {
         restore_native(&target, source.clone(), &options, progress.clone()).await
     } else if source.exists(SQL_DUMP_PATH) {

@@ -111,7 +111,9 @@ impl MariaDb {
             .args([
                 "--innodb-log-file-size=16M",
                 "--innodb-buffer-pool-size=64M",
-            ]);
+            ])
+            // A private tmpdir: parallel bootstraps sharing /tmp crash on each other's temp tables.
+            .arg(format!("--tmpdir={}", self.dir.path().display()));
         if process::is_root() {
             cmd.arg("--user=root");
         }

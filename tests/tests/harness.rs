@@ -98,9 +98,14 @@ fn several_mariadb_instances_run_side_by_side() -> anyhow::Result<()> {
             })
         })
         .collect();
+    // Join every thread before failing, so no instance outlives the test un-dropped.
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread panicked"))
+        .collect();
     let mut ports = Vec::new();
-    for (i, h) in handles.into_iter().enumerate() {
-        let (port, out) = h.join().expect("thread panicked")?;
+    for (i, r) in results.into_iter().enumerate() {
+        let (port, out) = r?;
         assert_eq!(out, (i + 1).to_string());
         ports.push(port);
     }

@@ -25,11 +25,11 @@ use crate::db_rename::{create_database_if_not_exists, has_keyword, rename_qualif
 use crate::flavor::{self, Flavor};
 use crate::infile::{infile_stream, OpenReader};
 use crate::manifest::{Manifest, ManifestError, ObjectKind, TableEntry, MANIFEST_PATH};
+pub use crate::restore_plan::RestoreOptions;
 use crate::restore_plan::{
-    drop_statement, plan_restore, post_load_statements, session_statements, PlanError,
-    RestoreOptions, RestorePlan,
+    drop_statement, plan_restore, post_load_statements, session_statements, PlanError, RestorePlan,
 };
-use crate::restore_progress::RestoreProgress;
+pub use crate::restore_progress::{ProgressSnapshot, RestoreProgress};
 use crate::row_format::{load_data_sql, qualified, quote_ident, quote_string};
 use crate::schema::parse_objects;
 use crate::sql_split::{SplitError, StatementSplitter};
@@ -217,17 +217,9 @@ pub struct RestoreReport {
     pub mismatches: Vec<String>,
 }
 
-/// Restores a native snapshot into `target` (see the module docs for the order).
+/// Restores a native snapshot into `target` (see the module docs for the order), updating
+/// `progress` as it goes (pass [`RestoreProgress::shared`] when no progress bar is shown).
 pub async fn restore_native(
-    target: &DbTarget,
-    source: Arc<dyn SnapshotSource>,
-    opts: &RestoreOptions,
-) -> Result<RestoreReport> {
-    restore_native_with_progress(target, source, opts, Arc::default()).await
-}
-
-/// [`restore_native`] updating `progress` as it goes (for a progress bar).
-pub async fn restore_native_with_progress(
     target: &DbTarget,
     source: Arc<dyn SnapshotSource>,
     opts: &RestoreOptions,
@@ -631,6 +623,9 @@ async fn load_all(
             }
         }
     }
+    progress
+        .chunks_total
+        .store(jobs.len() as u64, Ordering::Relaxed);
     let workers = parallel.max(1).min(jobs.len());
     let shared = Arc::new(LoadShared {
         queue: Mutex::new(jobs),
@@ -689,6 +684,7 @@ async fn load_worker(target: &DbTarget, shared: &LoadShared) -> Result<LoadTotal
         totals.rows += job.rows;
         totals.warnings += warnings;
         shared.progress.add_rows(job.rows);
+        shared.progress.chunks_done.fetch_add(1, Ordering::Relaxed);
         if shared.remaining[job.table_index].fetch_sub(1, Ordering::SeqCst) == 1 {
             shared.progress.tables_done.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(table = %qualified(&job.database, &job.table.name), "table loaded");

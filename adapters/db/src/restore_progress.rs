@@ -1,6 +1,7 @@
 //! Live counters of a running restore, read by a progress bar while the restore runs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Counters updated by the restore tasks; every field only grows (except `*_total`, set once).
 #[derive(Debug, Default)]
@@ -15,6 +16,10 @@ pub struct RestoreProgress {
     pub tables_total: AtomicU64,
     /// Rows to load in total, from the manifest (0 when unknown, e.g. SQL restores).
     pub rows_total: AtomicU64,
+    /// Data files completely loaded (native restores).
+    pub chunks_done: AtomicU64,
+    /// Data files to load in total (0 until known, and for SQL restores).
+    pub chunks_total: AtomicU64,
 }
 
 /// A point-in-time copy of [`RestoreProgress`].
@@ -30,9 +35,18 @@ pub struct ProgressSnapshot {
     pub tables_total: u64,
     /// See [`RestoreProgress::rows_total`].
     pub rows_total: u64,
+    /// See [`RestoreProgress::chunks_done`].
+    pub chunks_done: u64,
+    /// See [`RestoreProgress::chunks_total`].
+    pub chunks_total: u64,
 }
 
 impl RestoreProgress {
+    /// A fresh set of counters to share between the restore and a progress bar.
+    pub fn shared() -> Arc<Self> {
+        Arc::default()
+    }
+
     /// Reads all counters (each individually consistent).
     pub fn snapshot(&self) -> ProgressSnapshot {
         ProgressSnapshot {
@@ -41,6 +55,8 @@ impl RestoreProgress {
             tables_done: self.tables_done.load(Ordering::Relaxed),
             tables_total: self.tables_total.load(Ordering::Relaxed),
             rows_total: self.rows_total.load(Ordering::Relaxed),
+            chunks_done: self.chunks_done.load(Ordering::Relaxed),
+            chunks_total: self.chunks_total.load(Ordering::Relaxed),
         }
     }
 

@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -30,9 +30,9 @@ use crate::conn::{exec_drop, Conn, DbTarget, Error, Result};
 use crate::consistency::{self, ConsistencyPlan};
 use crate::db_rename::create_database_if_not_exists;
 use crate::discover::{self, DatabaseInfo, TableInfo};
-use crate::dump::{DumpEntry, DumpOptions};
+use crate::dump::{DumpEntry, DumpOptions, DumpProgress, DumpReport};
 use crate::flavor::{self, ServerInfo};
-use crate::manifest::ObjectKind;
+use crate::manifest::{Consistency, ObjectKind};
 use crate::row_format::{qualified, quote_ident, quote_string};
 use crate::schema::{order_views, show_create, DdlKind, ObjectStatement};
 use crate::sql_value::{render_value, value_kind, ValueKind};
@@ -49,26 +49,12 @@ const BLOCK_BYTES: usize = 256 * 1024;
 /// Blocks buffered between the producer and the reader.
 const QUEUE_BLOCKS: usize = 8;
 
-/// Counts of a finished SQL dump.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SqlDumpReport {
-    /// Databases written.
-    pub databases: usize,
-    /// Tables written.
-    pub tables: usize,
-    /// Rows written.
-    pub rows: u64,
-    /// Bytes of SQL text.
-    pub bytes: u64,
-}
-
 /// Shared between the entry's reader, its producer and [`SqlDump::finish`].
 struct EntryState {
     conn: Mutex<Option<Conn>>,
-    producer: Mutex<Option<tokio::task::JoinHandle<Result<SqlDumpReport>>>>,
+    producer: Mutex<Option<tokio::task::JoinHandle<Result<DumpReport>>>>,
     reader_eof: AtomicBool,
-    rows: AtomicU64,
-    bytes: AtomicU64,
+    progress: Arc<DumpProgress>,
 }
 
 /// A prepared SQL dump (see the module docs for the call protocol).
@@ -109,8 +95,10 @@ pub async fn prepare_sql_dump(target: &DbTarget, opts: &DumpOptions) -> Result<S
             conn: Mutex::new(Some(conn)),
             producer: Mutex::new(None),
             reader_eof: AtomicBool::new(false),
-            rows: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
+            progress: Arc::new(DumpProgress {
+                entries_total: 1,
+                ..DumpProgress::default()
+            }),
         }),
         job: Arc::new(DumpJob {
             server,
@@ -133,16 +121,23 @@ impl SqlDump {
         }
     }
 
-    /// Rows and bytes produced so far (for a progress bar).
-    pub fn progress(&self) -> (u64, u64) {
-        (
-            self.state.rows.load(Ordering::Relaxed),
-            self.state.bytes.load(Ordering::Relaxed),
-        )
+    /// All entries of the snapshot: just [`SqlDump::entry`] (same shape as `Dump::entries`).
+    pub fn entries(&self) -> Vec<DumpEntry> {
+        vec![self.entry()]
+    }
+
+    /// The consistency the dump aims for (the lock may still be refused: see the report).
+    pub fn consistency(&self) -> Consistency {
+        self.job.plan.achieved
+    }
+
+    /// Live counters: rows, SQL bytes, and the one entry's completion.
+    pub fn progress(&self) -> Arc<DumpProgress> {
+        self.state.progress.clone()
     }
 
     /// Waits for the producer; fails if it failed or the entry was not read to the end.
-    pub async fn finish(self) -> Result<SqlDumpReport> {
+    pub async fn finish(self) -> Result<DumpReport> {
         let producer = self
             .state
             .producer
@@ -157,13 +152,19 @@ impl SqlDump {
             .await
             .map_err(|e| incomplete(format!("the SQL producer task failed: {e}")))??;
         if !self.state.reader_eof.load(Ordering::SeqCst) {
-            return Err(incomplete(format!("{SQL_DUMP_PATH} was not read to the end")));
+            return Err(incomplete(format!(
+                "{SQL_DUMP_PATH} was not read to the end"
+            )));
         }
         Ok(report)
     }
 }
 
-fn open_entry(state: Arc<EntryState>, job: Arc<DumpJob>, handle: Handle) -> io::Result<Box<dyn Read + Send>> {
+fn open_entry(
+    state: Arc<EntryState>,
+    job: Arc<DumpJob>,
+    handle: Handle,
+) -> io::Result<Box<dyn Read + Send>> {
     let conn = state
         .conn
         .lock()
@@ -210,7 +211,12 @@ impl Read for ChannelReader {
                 Some(Ok(b)) => self.current = b,
                 Some(Err(e)) => return Err(e),
                 None => {
-                    self.state.reader_eof.store(true, Ordering::SeqCst);
+                    if !self.state.reader_eof.swap(true, Ordering::SeqCst) {
+                        self.state
+                            .progress
+                            .entries_done
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     return Ok(0);
                 }
             }
@@ -244,6 +250,7 @@ impl SqlOut {
         }
         let block = Bytes::from(std::mem::take(&mut self.buf));
         self.state
+            .progress
             .bytes
             .fetch_add(block.len() as u64, Ordering::Relaxed);
         self.tx
@@ -256,11 +263,17 @@ impl SqlOut {
 }
 
 /// Writes the whole dump.
-async fn produce(mut conn: Conn, job: &DumpJob, out: &mut SqlOut) -> Result<SqlDumpReport> {
+async fn produce(mut conn: Conn, job: &DumpJob, out: &mut SqlOut) -> Result<DumpReport> {
     let consistency = begin_consistent_read(&mut conn, &job.plan).await?;
     out.write(header(&job.server, &format!("{consistency:?}")).as_bytes())
         .await?;
-    let mut report = SqlDumpReport::default();
+    let mut report = DumpReport {
+        databases: 0,
+        tables: 0,
+        rows: 0,
+        bytes: 0,
+        consistency,
+    };
     let mut infos = Vec::with_capacity(job.databases.len());
     for db in &job.databases {
         let mut info = discover::discover_database(&mut conn, job.server.flavor, db).await?;
@@ -274,20 +287,22 @@ async fn produce(mut conn: Conn, job: &DumpJob, out: &mut SqlOut) -> Result<SqlD
         }
     }
     out.write(FOOTER.as_bytes()).await?;
-    if job.plan.worker_begin_sql.iter().any(|s| s.starts_with("START")) {
+    if job
+        .plan
+        .worker_begin_sql
+        .iter()
+        .any(|s| s.starts_with("START"))
+    {
         exec_drop(&mut conn, "COMMIT").await?;
     }
     let _ = conn.disconnect().await;
     report.databases = infos.len();
-    report.bytes = out.state.bytes.load(Ordering::Relaxed) + out.buf.len() as u64;
+    report.bytes = out.state.progress.bytes.load(Ordering::Relaxed) + out.buf.len() as u64;
     Ok(report)
 }
 
 /// Takes the plan's consistent point on the one connection; returns what was achieved.
-async fn begin_consistent_read(
-    conn: &mut Conn,
-    plan: &ConsistencyPlan,
-) -> Result<crate::manifest::Consistency> {
+async fn begin_consistent_read(conn: &mut Conn, plan: &ConsistencyPlan) -> Result<Consistency> {
     let mut achieved = plan.achieved;
     let mut locked = false;
     if let Some(lock) = plan.lock_sql {
@@ -346,12 +361,13 @@ async fn write_database(
     conn: &mut Conn,
     info: &DatabaseInfo,
     out: &mut SqlOut,
-    report: &mut SqlDumpReport,
+    report: &mut DumpReport,
 ) -> Result<()> {
     let db = &info.name;
     let ddl = show_create(conn, DdlKind::Database, db, db).await?;
-    let create = create_database_if_not_exists(ddl.sql.as_bytes(), db)
-        .unwrap_or_else(|| format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(db)).into_bytes());
+    let create = create_database_if_not_exists(ddl.sql.as_bytes(), db).unwrap_or_else(|| {
+        format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(db)).into_bytes()
+    });
     let mut text = format!("--\n-- Current Database: {}\n--\n\n", quote_ident(db)).into_bytes();
     text.extend_from_slice(&create);
     text.extend_from_slice(format!(";\n\nUSE {};\n\n", quote_ident(db)).as_bytes());
@@ -400,11 +416,18 @@ async fn write_rows(conn: &mut Conn, db: &str, table: &TableInfo, out: &mut SqlO
         .filter(|c| c.dumped)
         .map(|c| quote_ident(&c.name))
         .collect();
-    let list = if cols.is_empty() { "1".to_string() } else { cols.join(", ") };
+    let list = if cols.is_empty() {
+        "1".to_string()
+    } else {
+        cols.join(", ")
+    };
     let sql = format!("SELECT {list} FROM {}", qualified(db, &table.name));
     let what = || format!("reading rows of {}", qualified(db, &table.name));
     let prefix = insert_prefix(table);
-    let mut result = conn.query_iter(sql).await.map_err(|e| Error::query(what(), e))?;
+    let mut result = conn
+        .query_iter(sql)
+        .await
+        .map_err(|e| Error::query(what(), e))?;
     let mut rows = 0u64;
     let mut stmt: Vec<u8> = Vec::new();
     let mut row_text = Vec::with_capacity(256);
@@ -416,7 +439,11 @@ async fn write_rows(conn: &mut Conn, db: &str, table: &TableInfo, out: &mut SqlO
                 if i > 0 {
                     row_text.push(b',');
                 }
-                render_value(kinds.get(i).copied().unwrap_or(ValueKind::Text), v, &mut row_text);
+                render_value(
+                    kinds.get(i).copied().unwrap_or(ValueKind::Text),
+                    v,
+                    &mut row_text,
+                );
             }
         }
         row_text.push(b')');
@@ -432,7 +459,7 @@ async fn write_rows(conn: &mut Conn, db: &str, table: &TableInfo, out: &mut SqlO
             out.write(&stmt).await?;
             stmt.clear();
         }
-        out.state.rows.fetch_add(1, Ordering::Relaxed);
+        out.state.progress.rows.fetch_add(1, Ordering::Relaxed);
     }
     if !stmt.is_empty() {
         stmt.extend_from_slice(b";\n");
@@ -491,7 +518,11 @@ pub fn object_block(st: &ObjectStatement) -> String {
             quote_string(mode)
         );
     }
-    let _ = write!(s, "DELIMITER {delimiter}\n{}{delimiter}\nDELIMITER ;\n", st.sql);
+    let _ = write!(
+        s,
+        "DELIMITER {delimiter}\n{}{delimiter}\nDELIMITER ;\n",
+        st.sql
+    );
     if st.sql_mode.is_some() {
         s.push_str("/*!50003 SET sql_mode = @saved_sql_mode */;\n");
     }

@@ -125,17 +125,9 @@ impl Read for CountingReader {
     }
 }
 
-/// Restores a SQL dump read from `reader` into `target` (see the module docs).
+/// Restores a SQL dump read from `reader` into `target` (see the module docs), updating
+/// `progress` (bytes read, rows inserted) as it goes.
 pub async fn restore_sql(
-    target: &DbTarget,
-    reader: Box<dyn Read + Send>,
-    opts: &RestoreOptions,
-) -> Result<RestoreReport> {
-    restore_sql_with_progress(target, reader, opts, Arc::default()).await
-}
-
-/// [`restore_sql`] updating `progress` (bytes read, rows inserted) as it goes.
-pub async fn restore_sql_with_progress(
     target: &DbTarget,
     reader: Box<dyn Read + Send>,
     opts: &RestoreOptions,

@@ -34,9 +34,7 @@ pub fn value_kind(column_type: &str) -> ValueKind {
         "bit" => ValueKind::Bit,
         "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "geometry"
         | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
-        | "multipolygon" | "geometrycollection" | "geomcollection" | "bson" => {
-            ValueKind::Binary
-        }
+        | "multipolygon" | "geometrycollection" | "geomcollection" | "bson" => ValueKind::Binary,
         _ => ValueKind::Text,
     }
 }
@@ -96,7 +94,11 @@ fn render_bits(bytes: &[u8], out: &mut Vec<u8>) {
     let bits: String = bytes.iter().map(|b| format!("{b:08b}")).collect();
     let trimmed = bits.trim_start_matches('0');
     out.extend_from_slice(b"b'");
-    out.extend_from_slice(if trimmed.is_empty() { b"0" } else { trimmed.as_bytes() });
+    out.extend_from_slice(if trimmed.is_empty() {
+        b"0"
+    } else {
+        trimmed.as_bytes()
+    });
     out.push(b'\'');
 }
 
@@ -144,14 +146,29 @@ mod tests {
         assert_eq!(value_kind("vector(4, F32)"), ValueKind::Text);
         assert_eq!(value_kind("enum('a','b')"), ValueKind::Text);
         assert_eq!(lit(ValueKind::Number, Value::NULL), "NULL");
-        assert_eq!(lit(ValueKind::Number, Value::Bytes(b"-1.5e10".to_vec())), "-1.5e10");
-        assert_eq!(lit(ValueKind::Number, Value::Bytes(b"inf".to_vec())), "'inf'");
-        assert_eq!(lit(ValueKind::Binary, Value::Bytes(vec![0, 0xab])), "0x00AB");
+        assert_eq!(
+            lit(ValueKind::Number, Value::Bytes(b"-1.5e10".to_vec())),
+            "-1.5e10"
+        );
+        assert_eq!(
+            lit(ValueKind::Number, Value::Bytes(b"inf".to_vec())),
+            "'inf'"
+        );
+        assert_eq!(
+            lit(ValueKind::Binary, Value::Bytes(vec![0, 0xab])),
+            "0x00AB"
+        );
         assert_eq!(lit(ValueKind::Binary, Value::Bytes(vec![])), "''");
-        assert_eq!(lit(ValueKind::Bit, Value::Bytes(vec![0x02, 0xaa])), "b'1010101010'");
+        assert_eq!(
+            lit(ValueKind::Bit, Value::Bytes(vec![0x02, 0xaa])),
+            "b'1010101010'"
+        );
         assert_eq!(lit(ValueKind::Bit, Value::Bytes(vec![0])), "b'0'");
         assert_eq!(
-            lit(ValueKind::Text, Value::Bytes(b"it's \"q\" \\ \n\r\0\x1a".to_vec())),
+            lit(
+                ValueKind::Text,
+                Value::Bytes(b"it's \"q\" \\ \n\r\0\x1a".to_vec())
+            ),
             r#"'it\'s \"q\" \\ \n\r\0\Z'"#
         );
         assert_eq!(lit(ValueKind::Number, Value::Int(-3)), "-3");

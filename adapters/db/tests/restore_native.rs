@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use cairn_db::conn::{DbTarget, Secret};
 use cairn_db::dump::{prepare_dump, DumpEntry, DumpOptions};
-use cairn_db::restore::{restore_native, RestoreError, SnapshotSource};
-use cairn_db::restore_plan::RestoreOptions;
+use cairn_db::restore::{
+    restore_native, RestoreError, RestoreOptions, RestoreProgress, SnapshotSource,
+};
 use cairn_testkit::MariaDb;
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(240);
@@ -241,7 +242,7 @@ fn native_restore_round_trips_renamed_with_objects_and_verifies() {
                 verify: true,
                 ..Default::default()
             };
-            let report = restore_native(&target, snap.clone(), &opts)
+            let report = restore_native(&target, snap.clone(), &opts, RestoreProgress::shared())
                 .await
                 .expect("restore");
             assert_eq!(report.databases, 1);
@@ -257,7 +258,7 @@ fn native_restore_round_trips_renamed_with_objects_and_verifies() {
             assert_eq!(db.sql("SELECT MAX(id) FROM dst.parent").unwrap(), "4");
 
             // Existing tables are refused, and replaced with --drop-existing.
-            let err = restore_native(&target, snap.clone(), &opts)
+            let err = restore_native(&target, snap.clone(), &opts, RestoreProgress::shared())
                 .await
                 .unwrap_err();
             let msg = err.to_string();
@@ -270,7 +271,7 @@ fn native_restore_round_trips_renamed_with_objects_and_verifies() {
                 drop_existing: true,
                 ..opts.clone()
             };
-            let report = restore_native(&target, snap, &again)
+            let report = restore_native(&target, snap, &again, RestoreProgress::shared())
                 .await
                 .expect("restore with drop");
             assert_eq!(report.verified, Some(true));
@@ -305,7 +306,7 @@ fn native_restore_filters_tables_and_fails_loudly_on_broken_streams() {
                 verify: true,
                 ..Default::default()
             };
-            let report = restore_native(&target, Arc::new(snap), &opts).await.expect("filtered restore");
+            let report = restore_native(&target, Arc::new(snap), &opts, RestoreProgress::shared()).await.expect("filtered restore");
             assert_eq!((report.tables, report.rows, report.objects), (1, 1000, 0));
             assert_eq!(db.tables("only_big").unwrap(), ["big"]);
 
@@ -319,7 +320,7 @@ fn native_restore_filters_tables_and_fails_loudly_on_broken_streams() {
                 rename: vec![("src".into(), "broken".into())],
                 ..Default::default()
             };
-            let err = restore_native(&target, Arc::new(failing), &opts).await.unwrap_err();
+            let err = restore_native(&target, Arc::new(failing), &opts, RestoreProgress::shared()).await.unwrap_err();
             let msg = err.to_string();
             assert!(matches!(err, RestoreError::ChunkLoad { .. }), "{msg}");
             assert!(msg.contains("`broken`.`big`") && msg.contains(&big_chunk), "{msg}");
@@ -342,7 +343,7 @@ fn native_restore_filters_tables_and_fails_loudly_on_broken_streams() {
                 rename: vec![("src".into(), "short".into())],
                 ..Default::default()
             };
-            let err = restore_native(&target, Arc::new(short), &opts).await.unwrap_err();
+            let err = restore_native(&target, Arc::new(short), &opts, RestoreProgress::shared()).await.unwrap_err();
             assert!(matches!(err, RestoreError::ChunkRows { .. }), "{err}");
             assert!(err.to_string().contains("`short`.`big`"), "{err}");
 
@@ -353,7 +354,7 @@ fn native_restore_filters_tables_and_fails_loudly_on_broken_streams() {
                 files: no_manifest,
                 ..Default::default()
             };
-            let err = restore_native(&target, Arc::new(snap), &RestoreOptions::default()).await.unwrap_err();
+            let err = restore_native(&target, Arc::new(snap), &RestoreOptions::default(), RestoreProgress::shared()).await.unwrap_err();
             assert_eq!(
                 err.to_string(),
                 "snapshot mem0001 is not a Cairn native snapshot: it has no /manifest.json; if it holds /dumpfile.sql, restore it with the sql format"

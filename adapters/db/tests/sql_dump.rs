@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cairn_db::conn::{DbTarget, Secret};
 use cairn_db::dump::DumpOptions;
-use cairn_db::restore_plan::RestoreOptions;
+use cairn_db::restore::{RestoreOptions, RestoreProgress};
 use cairn_db::sql_dump::{prepare_sql_dump, SQL_DUMP_PATH};
 use cairn_db::sql_restore::restore_sql;
 use cairn_testkit::MariaDb;
@@ -63,7 +63,11 @@ fn dump_text(db: &MariaDb, name: &str) -> String {
         .env("MYSQL_PWD", db.password())
         .output()
         .expect("run mariadb-dump");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("hex-blob dump is UTF-8")
 }
 
@@ -159,13 +163,17 @@ fn sql_dump_restores_with_the_mariadb_client_and_with_restore_sql() {
         .expect("test timed out")
     });
     // Statements stay under the limit: 30 000 rows of ~170 bytes need several INSERTs.
-    let inserts = sql.windows(17).filter(|w| w == b"INSERT INTO `big`").count();
+    let inserts = sql
+        .windows(17)
+        .filter(|w| w == b"INSERT INTO `big`")
+        .count();
     assert!(inserts >= 4, "{inserts} INSERT statements for `big`");
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("dumpfile.sql");
     std::fs::write(&file, &sql).unwrap();
-    dest.sql_file(&file).expect("the mariadb client restores our dump");
+    dest.sql_file(&file)
+        .expect("the mariadb client restores our dump");
     assert_same((&source, "s1"), (&dest, "s1"), &TABLES);
 
     rt.block_on(async {
@@ -174,9 +182,14 @@ fn sql_dump_restores_with_the_mariadb_client_and_with_restore_sql() {
                 rename: vec![("s1".into(), "copy".into())],
                 ..Default::default()
             };
-            let report = restore_sql(&dst_target, Box::new(std::io::Cursor::new(sql)), &opts)
-                .await
-                .expect("restore_sql reads our dump");
+            let report = restore_sql(
+                &dst_target,
+                Box::new(std::io::Cursor::new(sql)),
+                &opts,
+                RestoreProgress::shared(),
+            )
+            .await
+            .expect("restore_sql reads our dump");
             assert_eq!(report.rows, 3 + 3 + 3 + 30_000 + 2);
         })
         .await
@@ -189,11 +202,15 @@ fn sql_dump_restores_with_the_mariadb_client_and_with_restore_sql() {
 fn sql_dump_that_is_never_read_fails() {
     let rt = runtime();
     let source = start_server().expect("start MariaDB");
-    source.sql("CREATE DATABASE s1; CREATE TABLE s1.t (id INT);").unwrap();
+    source
+        .sql("CREATE DATABASE s1; CREATE TABLE s1.t (id INT);")
+        .unwrap();
     let target = target(&source);
     rt.block_on(async {
         tokio::time::timeout(TEST_TIMEOUT, async {
-            let dump = prepare_sql_dump(&target, &DumpOptions::default()).await.unwrap();
+            let dump = prepare_sql_dump(&target, &DumpOptions::default())
+                .await
+                .unwrap();
             let err = dump.finish().await.unwrap_err();
             assert!(err.to_string().contains("was never read"), "{err}");
 

@@ -7,8 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use cairn_db::conn::{DbTarget, Secret};
-use cairn_db::restore::RestoreError;
-use cairn_db::restore_plan::RestoreOptions;
+use cairn_db::restore::{RestoreError, RestoreOptions, RestoreProgress};
 use cairn_db::sql_restore::restore_sql;
 use cairn_testkit::MariaDb;
 
@@ -159,9 +158,14 @@ fn mariadb_dump_output_restores_filtered_and_renamed() {
                 rename: vec![("s1".into(), "r1".into()), ("s2".into(), "r2".into())],
                 ..Default::default()
             };
-            let report = restore_sql(&target, Box::new(std::io::Cursor::new(dump.clone())), &opts)
-                .await
-                .expect("restore_sql");
+            let report = restore_sql(
+                &target,
+                Box::new(std::io::Cursor::new(dump.clone())),
+                &opts,
+                RestoreProgress::shared(),
+            )
+            .await
+            .expect("restore_sql");
             assert_eq!(report.rows, 3 + 3 + 2 + 20_000);
             assert_eq!(report.tables, 4);
             assert_eq!(report.databases, 1);
@@ -173,9 +177,14 @@ fn mariadb_dump_output_restores_filtered_and_renamed() {
             assert_eq!(r2, "0", "the filtered-out database was restored");
 
             // Without filters the dump replaces the source databases in place.
-            let report = restore_sql(&target, Box::new(std::io::Cursor::new(dump)), &RestoreOptions::default())
-                .await
-                .expect("restore_sql in place");
+            let report = restore_sql(
+                &target,
+                Box::new(std::io::Cursor::new(dump)),
+                &RestoreOptions::default(),
+                RestoreProgress::shared(),
+            )
+            .await
+            .expect("restore_sql in place");
             assert_eq!(report.databases, 2);
             assert_same_database(&db, "s1", "r1", &TABLES);
         })
@@ -192,7 +201,7 @@ fn failing_statement_is_named_by_number_and_line() {
     rt.block_on(async {
         tokio::time::timeout(TEST_TIMEOUT, async {
             let sql = "CREATE DATABASE t1;\nUSE t1;\n-- comment\nCREATE TABLE a (id INT);\nINSERT INTO a VALUES (1),\n(2);\nINSERT INTO missing VALUES (1);\n";
-            let err = restore_sql(&target, Box::new(sql.as_bytes()), &RestoreOptions::default())
+            let err = restore_sql(&target, Box::new(sql.as_bytes()), &RestoreOptions::default(), RestoreProgress::shared())
                 .await
                 .unwrap_err();
             let msg = err.to_string();
@@ -203,10 +212,10 @@ fn failing_statement_is_named_by_number_and_line() {
                 tables: Some(vec!["a".into()]),
                 ..Default::default()
             };
-            let err = restore_sql(&target, Box::new(&b""[..]), &opts).await.unwrap_err();
+            let err = restore_sql(&target, Box::new(&b""[..]), &opts, RestoreProgress::shared()).await.unwrap_err();
             assert!(matches!(err, RestoreError::Unsupported(_)), "{err}");
 
-            let err = restore_sql(&target, Box::new(&b"SELECT 'open"[..]), &RestoreOptions::default())
+            let err = restore_sql(&target, Box::new(&b"SELECT 'open"[..]), &RestoreOptions::default(), RestoreProgress::shared())
                 .await
                 .unwrap_err();
             assert!(err.to_string().contains("ends inside a string"), "{err}");

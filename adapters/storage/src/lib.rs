@@ -23,7 +23,9 @@ pub mod password;
 pub mod repo;
 pub mod reports;
 pub mod restic_backend;
+mod retention;
 pub mod secret;
+mod snapshot_record;
 
 pub use backend::{open_store, BackendOptions};
 pub use backup_source::SourceEntry;

@@ -6,16 +6,16 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use rustic_core::jiff::{tz::TimeZone, Timestamp, Zoned};
-use rustic_core::repofile::{MasterKey, SnapshotFile, StringList, Tree};
+use rustic_core::jiff::Zoned;
+use rustic_core::repofile::{MasterKey, SnapshotFile, Tree};
 use rustic_core::{
     BackupOptions, CheckOptions, ConfigOptions, Credentials, ForgetGroups, Grouped,
-    IndexedFullStatus, KeepOptions, KeyOptions, OpenStatus, PruneOptions, Repository,
-    RepositoryBackends, RepositoryOptions, SnapshotGroupCriterion, SnapshotOptions,
+    IndexedFullStatus, KeyOptions, OpenStatus, PruneOptions, Repository, RepositoryBackends,
+    RepositoryOptions, SnapshotGroupCriterion,
 };
 use tokio::runtime::Handle;
 use tracing::{info, warn};
@@ -31,6 +31,8 @@ use crate::reports::{
     SnapshotInfo, SnapshotMeta,
 };
 use crate::restic_backend::ObjectStoreBackend;
+use crate::retention::keep_options;
+use crate::snapshot_record::{snapshot_file, snapshot_info, to_chrono, to_timestamp};
 
 type IndexedRepo = Repository<IndexedFullStatus>;
 
@@ -204,7 +206,8 @@ impl Repo {
                 }
                 Err(e) => return Err(rustic("backup", &self.label)(e)),
             };
-            let lost = lock.ensure_held();
+            // Re-check now, not at the last periodic refresh: was our lock broken meanwhile?
+            let lost = lock.refresh();
             if !failed.is_empty() || lost.is_err() {
                 // A listed snapshot must be complete: drop it, leave its packs for prune.
                 repo.delete_snapshots(&[snap.id]).map_err(rustic("delete incomplete snapshot", &self.label))?;
@@ -575,91 +578,6 @@ fn probe(store: &Arc<dyn ObjectStore>, label: &str, rt: &Handle) -> Result<bool>
             Err(e) => Err(store_err("head", e)),
         }
     })
-}
-
-fn snapshot_file(meta: &SnapshotMeta, time: Option<Timestamp>) -> Result<SnapshotFile> {
-    let opts = SnapshotOptions::default()
-        .host(Some(meta.hostname.clone()))
-        .label(meta.label.clone())
-        .description(meta.description.clone())
-        .time(time.map(|t| t.to_zoned(TimeZone::UTC)))
-        .command(Some("cairn backup".to_owned()));
-    let mut snap = opts
-        .to_snapshot()
-        .map_err(rustic("prepare snapshot", "-"))?;
-    let mut tags = StringList::default();
-    for t in &meta.tags {
-        if t.contains(',') || t.is_empty() {
-            return Err(Error::InvalidEntry {
-                path: t.clone(),
-                reason: "tags must be non-empty and contain no ','".into(),
-            });
-        }
-        tags.add(t.clone());
-    }
-    let _ = snap.set_tags(vec![tags]);
-    snap.program_version = format!("cairn {}", env!("CARGO_PKG_VERSION"));
-    Ok(snap)
-}
-
-fn snapshot_info(s: &SnapshotFile) -> SnapshotInfo {
-    let id = s.id.to_hex().as_str().to_owned();
-    SnapshotInfo {
-        short_id: id[..8].to_owned(),
-        id,
-        time: to_chrono(&s.time),
-        hostname: s.hostname.clone(),
-        paths: s.paths.iter().cloned().collect(),
-        tags: s.tags.iter().cloned().collect(),
-        label: s.label.clone(),
-        description: s.description.clone(),
-        total_bytes: s.summary.as_ref().map(|x| x.total_bytes_processed),
-        bytes_added: s.summary.as_ref().map(|x| x.data_added_packed),
-        files: s.summary.as_ref().map(|x| x.total_files_processed),
-    }
-}
-
-fn keep_options(keep: &KeepPolicy) -> Result<KeepOptions> {
-    let n = |v: Option<u32>| v.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
-    if [
-        keep.last,
-        keep.hourly,
-        keep.daily,
-        keep.weekly,
-        keep.monthly,
-        keep.yearly,
-    ]
-    .iter()
-    .all(Option::is_none)
-    {
-        return Err(Error::InvalidPolicy {
-            reason: "no keep rule given: set at least one of last, hourly, daily, weekly, monthly, yearly".into(),
-        });
-    }
-    Ok(KeepOptions::default()
-        .keep_last(n(keep.last))
-        .keep_hourly(n(keep.hourly))
-        .keep_daily(n(keep.daily))
-        .keep_weekly(n(keep.weekly))
-        .keep_monthly(n(keep.monthly))
-        .keep_yearly(n(keep.yearly)))
-}
-
-fn to_timestamp(t: DateTime<Utc>) -> Timestamp {
-    Timestamp::new(
-        t.timestamp(),
-        i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    )
-    .unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-fn to_chrono(z: &Zoned) -> DateTime<Utc> {
-    let ts = z.timestamp();
-    DateTime::from_timestamp(
-        ts.as_second(),
-        u32::try_from(ts.subsec_nanosecond()).unwrap_or(0),
-    )
-    .unwrap_or_default()
 }
 
 #[cfg(test)]

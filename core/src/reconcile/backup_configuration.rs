@@ -5,13 +5,15 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::backup_configuration::{
-    BackendStatus, BackupConfigurationSpec, BackupConfigurationStatus, RepoStatus, RetentionPolicyStatus, SessionStatus,
-    StorageStatus,
+    BackendStatus, BackupConfigurationSpec, BackupConfigurationStatus, RepoStatus,
+    RetentionPolicyStatus, SessionStatus, StorageStatus,
 };
 use crate::api::condition::is_condition_true;
 use crate::api::condition_type::*;
 use crate::api::resource_found::ResourceFoundStatus;
-use crate::api::{BackupConfiguration, BackupStoragePhase, Kind, RepositoryPhase, TypedObjectReference};
+use crate::api::{
+    BackupConfiguration, BackupStoragePhase, Kind, RepositoryPhase, TypedObjectReference,
+};
 use crate::catalog;
 use crate::effect::{Effect, Plan};
 use crate::plan::naming::trigger_cronjob_name;
@@ -24,7 +26,12 @@ use super::validation::validate_configuration;
 use super::write::{ensure_finalizer, patch_status, set_and_announce};
 
 /// Reconciles one live BackupConfiguration.
-pub fn reconcile_configuration(world: &World, bc: &BackupConfiguration, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn reconcile_configuration(
+    world: &World,
+    bc: &BackupConfiguration,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let me = ObjectRef::of(Kind::BackupConfiguration, &bc.metadata);
     ensure_finalizer(plan, &me, &bc.metadata);
     let spec = effective_spec(world, bc);
@@ -32,14 +39,36 @@ pub fn reconcile_configuration(world: &World, bc: &BackupConfiguration, now: Dat
     let mut status = old.cloned().unwrap_or_default();
     let problems = validate_configuration(world, &me.key, &spec);
     if !problems.is_empty() {
-        let message = format!("BackupConfiguration {} is invalid: {}; fix the spec and re-apply", me.key, problems.join("; "));
-        set_and_announce(plan, &me, &mut status.conditions, TYPE_VALIDATION_PASSED, false, REASON_RESOURCE_VALIDATION_FAILED, message, now);
+        let message = format!(
+            "BackupConfiguration {} is invalid: {}; fix the spec and re-apply",
+            me.key,
+            problems.join("; ")
+        );
+        set_and_announce(
+            plan,
+            &me,
+            &mut status.conditions,
+            TYPE_VALIDATION_PASSED,
+            false,
+            REASON_RESOURCE_VALIDATION_FAILED,
+            message,
+            now,
+        );
         status.phase = Some(crate::api::backup_configuration::BackupInvokerPhase::Invalid);
         patch_status(plan, &me, old, status, Status::BackupConfiguration);
         return;
     }
     let passed = format!("BackupConfiguration {} passed validation", me.key);
-    set_and_announce(plan, &me, &mut status.conditions, TYPE_VALIDATION_PASSED, true, REASON_RESOURCE_VALIDATION_PASSED, passed, now);
+    set_and_announce(
+        plan,
+        &me,
+        &mut status.conditions,
+        TYPE_VALIDATION_PASSED,
+        true,
+        REASON_RESOURCE_VALIDATION_PASSED,
+        passed,
+        now,
+    );
     let target = spec.target.clone().unwrap_or_default();
     status.target_found = Some(world.app_binding(&target, &me.key.namespace).is_some());
     status.backends = backend_statuses(world, &me.key.namespace, &spec);
@@ -54,14 +83,33 @@ pub fn reconcile_configuration(world: &World, bc: &BackupConfiguration, now: Dat
         && old.and_then(|s| s.phase) != Some(phase);
     status.phase = Some(phase);
     if became_ready {
-        let msg = format!("BackupConfiguration {} is Ready: target, backends and schedules are in place", me.key);
-        plan.push(Effect::Emit(crate::event::Event::normal(me.clone(), "Ready", msg)));
+        let msg = format!(
+            "BackupConfiguration {} is Ready: target, backends and schedules are in place",
+            me.key
+        );
+        plan.push(Effect::Emit(crate::event::Event::normal(
+            me.clone(),
+            "Ready",
+            msg,
+        )));
     }
     if phase == crate::api::backup_configuration::BackupInvokerPhase::Ready {
         if !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED) {
             fire_instant(bc, &spec, now, plan);
-            let msg = format!("instant backup triggered for every session of BackupConfiguration {}", me.key);
-            set_and_announce(plan, &me, &mut status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED, true, REASON_SUCCESSFULLY_TRIGGERED_INITIAL_BACKUP, msg, now);
+            let msg = format!(
+                "instant backup triggered for every session of BackupConfiguration {}",
+                me.key
+            );
+            set_and_announce(
+                plan,
+                &me,
+                &mut status.conditions,
+                TYPE_INITIAL_BACKUP_TRIGGERED,
+                true,
+                REASON_SUCCESSFULLY_TRIGGERED_INITIAL_BACKUP,
+                msg,
+                now,
+            );
         }
         fire_scheduled(world, bc, &spec, now, plan);
     }
@@ -69,8 +117,15 @@ pub fn reconcile_configuration(world: &World, bc: &BackupConfiguration, now: Dat
 }
 
 /// KubeStash's phase rule over the effective spec.
-fn phase_of(spec: &BackupConfigurationSpec, status: &BackupConfigurationStatus) -> crate::api::backup_configuration::BackupInvokerPhase {
-    let view = BackupConfiguration { metadata: Default::default(), spec: spec.clone(), status: Some(status.clone()) };
+fn phase_of(
+    spec: &BackupConfigurationSpec,
+    status: &BackupConfigurationStatus,
+) -> crate::api::backup_configuration::BackupInvokerPhase {
+    let view = BackupConfiguration {
+        metadata: Default::default(),
+        spec: spec.clone(),
+        status: Some(status.clone()),
+    };
     view.calculate_phase()
 }
 
@@ -81,12 +136,21 @@ fn repo_status(name: String, repo: Option<&crate::api::Repository>) -> RepoStatu
         (Some(_), RepositoryPhase::NotReady) => format!("Repository {name} is not initialized yet"),
         _ => String::new(),
     };
-    RepoStatus { name, phase: Some(phase), reason, verification_configured: false }
+    RepoStatus {
+        name,
+        phase: Some(phase),
+        reason,
+        verification_configured: false,
+    }
 }
 
 /// Readiness of each backend: its storage Ready and usable from this namespace, its
 /// retention policy found and usable.
-fn backend_statuses(world: &World, namespace: &str, spec: &BackupConfigurationSpec) -> Vec<BackendStatus> {
+fn backend_statuses(
+    world: &World,
+    namespace: &str,
+    spec: &BackupConfigurationSpec,
+) -> Vec<BackendStatus> {
     let labels = world.namespace_labels(namespace);
     spec.backends
         .iter()
@@ -132,14 +196,27 @@ fn dependencies(world: &World, spec: &BackupConfigurationSpec) -> Vec<ResourceFo
     let mut out: Vec<ResourceFoundStatus> = Vec::new();
     for info in spec.sessions.iter().filter_map(|s| s.addon.as_ref()) {
         let addon = catalog::addon(world, &info.name);
-        let reference = TypedObjectReference::new(crate::api::group::ADDONS_GROUP, "Addon", "", info.name.clone());
+        let reference = TypedObjectReference::new(
+            crate::api::group::ADDONS_GROUP,
+            "Addon",
+            "",
+            info.name.clone(),
+        );
         push_unique(&mut out, reference, addon.is_some());
         let Some(addon) = addon else { continue };
         for task in &info.tasks {
-            let function = addon.backup_task(&task.name).map(|t| t.function.clone()).unwrap_or_default();
+            let function = addon
+                .backup_task(&task.name)
+                .map(|t| t.function.clone())
+                .unwrap_or_default();
             let found = !function.is_empty() && catalog::function(world, &function).is_some();
-            let name = if function.is_empty() { format!("{}/{}", info.name, task.name) } else { function };
-            let reference = TypedObjectReference::new(crate::api::group::ADDONS_GROUP, "Function", "", name);
+            let name = if function.is_empty() {
+                format!("{}/{}", info.name, task.name)
+            } else {
+                function
+            };
+            let reference =
+                TypedObjectReference::new(crate::api::group::ADDONS_GROUP, "Function", "", name);
             push_unique(&mut out, reference, found);
         }
     }
@@ -148,7 +225,10 @@ fn dependencies(world: &World, spec: &BackupConfigurationSpec) -> Vec<ResourceFo
 
 fn push_unique(out: &mut Vec<ResourceFoundStatus>, reference: TypedObjectReference, found: bool) {
     if !out.iter().any(|d| d.reference == reference) {
-        out.push(ResourceFoundStatus { reference, found: Some(found) });
+        out.push(ResourceFoundStatus {
+            reference,
+            found: Some(found),
+        });
     }
 }
 
@@ -170,7 +250,9 @@ fn session_statuses(
             let name = trigger_cronjob_name(&me.key.name, &session.name);
             let suspended = spec.paused || scheduler.suspend == Some(true);
             let existing = world.triggers.get(&(me.key.clone(), session.name.clone()));
-            let ensured = existing.is_some_and(|t| t.name == name && t.schedule == scheduler.schedule && t.suspended == suspended);
+            let ensured = existing.is_some_and(|t| {
+                t.name == name && t.schedule == scheduler.schedule && t.suspended == suspended
+            });
             if !ensured {
                 plan.push(Effect::EnsureTrigger {
                     configuration: me.clone(),
@@ -186,18 +268,34 @@ fn session_statuses(
                 .map(|s| s.conditions.clone())
                 .unwrap_or_default();
             let (reason, message) = if ensured {
-                (REASON_SCHEDULER_ENSURED, format!("trigger {name} runs {:?}", scheduler.schedule))
+                (
+                    REASON_SCHEDULER_ENSURED,
+                    format!("trigger {name} runs {:?}", scheduler.schedule),
+                )
             } else {
-                (REASON_SCHEDULER_NOT_ENSURED, format!("trigger {name} is being created"))
+                (
+                    REASON_SCHEDULER_NOT_ENSURED,
+                    format!("trigger {name} is being created"),
+                )
             };
-            super::write::set_quietly(&mut conditions, TYPE_SCHEDULER_ENSURED, ensured, reason, message, now);
+            super::write::set_quietly(
+                &mut conditions,
+                TYPE_SCHEDULER_ENSURED,
+                ensured,
+                reason,
+                message,
+                now,
+            );
             let next = super::trigger::next_slot(&scheduler.schedule, now);
             if let Some(at) = next.filter(|_| !suspended) {
                 plan.wake_at(at);
             }
             SessionStatus {
                 name: session.name.clone(),
-                next_schedule: next.filter(|_| !suspended).map(|t| t.to_rfc3339()).unwrap_or_default(),
+                next_schedule: next
+                    .filter(|_| !suspended)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
                 conditions,
             }
         })

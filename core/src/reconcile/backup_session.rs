@@ -7,7 +7,10 @@ use crate::api::backup_configuration::{BackupConfigurationSpec, BackupInvokerPha
 use crate::api::backup_session::SnapshotStatus as SessionSnapshot;
 use crate::api::condition::is_condition_true;
 use crate::api::condition_type::*;
-use crate::api::{BackupConfiguration, BackupSession, BackupSessionPhase, BackupSessionStatus, Kind, RepositoryPhase};
+use crate::api::{
+    BackupConfiguration, BackupSession, BackupSessionPhase, BackupSessionStatus, Kind,
+    RepositoryPhase,
+};
 use crate::effect::{Effect, Plan};
 use crate::plan::GoDuration;
 use crate::world::object::created_at;
@@ -38,7 +41,12 @@ pub struct SessionContext<'w> {
 }
 
 /// Reconciles one live BackupSession.
-pub fn reconcile_backup_session(world: &World, session: &BackupSession, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn reconcile_backup_session(
+    world: &World,
+    session: &BackupSession,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let me = ObjectRef::of(Kind::BackupSession, &session.metadata);
     ensure_finalizer(plan, &me, &session.metadata);
     let old = session.status.as_ref();
@@ -49,8 +57,16 @@ pub fn reconcile_backup_session(world: &World, session: &BackupSession, now: Dat
         return;
     }
     let Some(ctx) = context(world, session, &me, now) else {
-        let invoker = session.spec.invoker.as_ref().map(|i| i.name.clone()).unwrap_or_default();
-        let why = format!("BackupConfiguration {}/{invoker} or its session {:?} not found", me.key.namespace, session.spec.session);
+        let invoker = session
+            .spec
+            .invoker
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        let why = format!(
+            "BackupConfiguration {}/{invoker} or its session {:?} not found",
+            me.key.namespace, session.spec.session
+        );
         skip(&me, &mut status, why, now, plan);
         patch_status(plan, &me, old, status, Status::BackupSession);
         return;
@@ -70,12 +86,32 @@ pub fn reconcile_backup_session(world: &World, session: &BackupSession, now: Dat
     patch_status(plan, &me, old, status, Status::BackupSession);
 }
 
-fn context<'w>(world: &'w World, session: &'w BackupSession, me: &ObjectRef, now: DateTime<Utc>) -> Option<SessionContext<'w>> {
+fn context<'w>(
+    world: &'w World,
+    session: &'w BackupSession,
+    me: &ObjectRef,
+    now: DateTime<Utc>,
+) -> Option<SessionContext<'w>> {
     let invoker = session.spec.invoker.as_ref()?;
-    let config = world.backup_configurations.get(&ObjectKey::new(me.key.namespace.clone(), invoker.name.clone()))?;
+    let config = world.backup_configurations.get(&ObjectKey::new(
+        me.key.namespace.clone(),
+        invoker.name.clone(),
+    ))?;
     let spec = effective_spec(world, config);
-    let session_config = spec.sessions.iter().find(|s| s.name == session.spec.session)?.clone();
-    Some(SessionContext { world, session, me: me.clone(), config, spec, session_config, now })
+    let session_config = spec
+        .sessions
+        .iter()
+        .find(|s| s.name == session.spec.session)?
+        .clone();
+    Some(SessionContext {
+        world,
+        session,
+        me: me.clone(),
+        config,
+        spec,
+        session_config,
+        now,
+    })
 }
 
 /// Why this session must not run, if it must not.
@@ -87,48 +123,98 @@ fn skip_reason(ctx: &SessionContext) -> Option<String> {
     let mine = order_key(ctx.session);
     let blocker = ctx
         .world
-        .configuration_sessions(&ctx.me.key.namespace, &cfg_key.name, &ctx.session.spec.session)
+        .configuration_sessions(
+            &ctx.me.key.namespace,
+            &cfg_key.name,
+            &ctx.session.spec.session,
+        )
         .filter(|o| o.metadata.name != ctx.session.metadata.name && !o.is_completed())
-        .filter(|o| !is_condition_true(&o.status.clone().unwrap_or_default().conditions, TYPE_BACKUP_SKIPPED))
-        .find(|o| o.status.as_ref().is_some_and(|s| s.total_snapshots.is_some()) || order_key(o) < mine);
+        .filter(|o| {
+            !is_condition_true(
+                &o.status.clone().unwrap_or_default().conditions,
+                TYPE_BACKUP_SKIPPED,
+            )
+        })
+        .find(|o| {
+            o.status
+                .as_ref()
+                .is_some_and(|s| s.total_snapshots.is_some())
+                || order_key(o) < mine
+        });
     if let Some(other) = blocker {
-        return Some(format!("BackupSession {} of the same session is still running", other.metadata.name.clone().unwrap_or_default()));
+        return Some(format!(
+            "BackupSession {} of the same session is still running",
+            other.metadata.name.clone().unwrap_or_default()
+        ));
     }
     let target = target_key(ctx.spec.target.as_ref()?, &ctx.me.key.namespace);
     if let Some(restore) = ctx.world.restore_active_on(&target) {
         let name = restore.metadata.name.clone().unwrap_or_default();
-        return Some(format!("backups of {target} are paused while RestoreSession {name} restores into it"));
+        return Some(format!(
+            "backups of {target} are paused while RestoreSession {name} restores into it"
+        ));
     }
     None
 }
 
 /// Older sessions first: creation time, then name.
 fn order_key(session: &BackupSession) -> (Option<DateTime<Utc>>, String) {
-    (created_at(&session.metadata), session.metadata.name.clone().unwrap_or_default())
+    (
+        created_at(&session.metadata),
+        session.metadata.name.clone().unwrap_or_default(),
+    )
 }
 
 fn repositories_ready(ctx: &SessionContext) -> bool {
     ctx.session_config.repositories.iter().all(|r| {
         ctx.world
             .repositories
-            .get(&ObjectKey::new(ctx.me.key.namespace.clone(), r.name.clone()))
+            .get(&ObjectKey::new(
+                ctx.me.key.namespace.clone(),
+                r.name.clone(),
+            ))
             .is_some_and(|repo| repo.calculate_phase() == RepositoryPhase::Ready)
     })
 }
 
-fn skip(me: &ObjectRef, status: &mut BackupSessionStatus, why: String, now: DateTime<Utc>, plan: &mut Plan) {
+fn skip(
+    me: &ObjectRef,
+    status: &mut BackupSessionStatus,
+    why: String,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let message = format!("BackupSession {} skipped: {why}", me.key);
-    set_and_announce(plan, me, &mut status.conditions, TYPE_BACKUP_SKIPPED, true, REASON_SKIPPED_TAKING_NEW_BACKUP, message, now);
+    set_and_announce(
+        plan,
+        me,
+        &mut status.conditions,
+        TYPE_BACKUP_SKIPPED,
+        true,
+        REASON_SKIPPED_TAKING_NEW_BACKUP,
+        message,
+        now,
+    );
     status.phase = Some(status.calculate_phase());
 }
 
 /// Marks the run started: snapshot count and deadline.
 fn start(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut Plan) {
-    status.total_snapshots = Some(i32::try_from(ctx.session_config.repositories.len()).unwrap_or(i32::MAX));
-    let timeout = ctx.session.spec.backup_timeout.as_deref().and_then(|t| GoDuration::parse(t).ok());
+    status.total_snapshots =
+        Some(i32::try_from(ctx.session_config.repositories.len()).unwrap_or(i32::MAX));
+    let timeout = ctx
+        .session
+        .spec
+        .backup_timeout
+        .as_deref()
+        .and_then(|t| GoDuration::parse(t).ok());
     status.backup_deadline = timeout.map(|t| ctx.now + t.to_chrono());
     let message = format!("BackupSession {} started", ctx.me.key);
-    plan.push(Effect::Emit(crate::event::Event::normal(ctx.me.clone(), "BackupSessionRunning", message)));
+    plan.push(Effect::Emit(crate::event::Event::normal(
+        ctx.me.clone(),
+        "BackupSessionRunning",
+        message,
+    )));
 }
 
 /// Advances the run by as many steps as the world allows.
@@ -140,7 +226,10 @@ fn progress(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut P
     }
     status.snapshots = ctx
         .world
-        .session_snapshots(&ctx.me.key.namespace, ctx.session.metadata.name.as_deref().unwrap_or_default())
+        .session_snapshots(
+            &ctx.me.key.namespace,
+            ctx.session.metadata.name.as_deref().unwrap_or_default(),
+        )
         .map(|s| SessionSnapshot {
             name: s.metadata.name.clone().unwrap_or_default(),
             phase: s.status.as_ref().and_then(|st| st.phase),
@@ -153,15 +242,21 @@ fn progress(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut P
             plan.wake_at(deadline);
         }
     }
-    let all_done = status.snapshots.len() == usize::try_from(status.total_snapshots.unwrap_or(0)).unwrap_or(0)
-        && matches!(status.phase_from_snapshots(), BackupSessionPhase::Succeeded | BackupSessionPhase::Failed);
+    let all_done = status.snapshots.len()
+        == usize::try_from(status.total_snapshots.unwrap_or(0)).unwrap_or(0)
+        && matches!(
+            status.phase_from_snapshots(),
+            BackupSessionPhase::Succeeded | BackupSessionPhase::Failed
+        );
     if pre_ok == Some(false) || all_done || executor_failed(status) {
         finish(ctx, status, plan);
     }
     status.phase = Some(status.calculate_phase());
     if status.phase.is_some_and(BackupSessionPhase::is_completed) {
         let started = created_at(&ctx.session.metadata).unwrap_or(ctx.now);
-        status.duration = GoDuration::from_chrono(ctx.now - started).map(|d| d.to_string()).unwrap_or_default();
+        status.duration = GoDuration::from_chrono(ctx.now - started)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         announce_end(ctx, status, plan);
     }
 }
@@ -176,12 +271,18 @@ fn announce_end(ctx: &SessionContext, status: &BackupSessionStatus, plan: &mut P
         Some(BackupSessionPhase::Succeeded) => crate::event::Event::normal(
             ctx.me.clone(),
             "BackupSessionSucceeded",
-            format!("BackupSession {} succeeded in {}", ctx.me.key, status.duration),
+            format!(
+                "BackupSession {} succeeded in {}",
+                ctx.me.key, status.duration
+            ),
         ),
         _ => crate::event::Event::warning(
             ctx.me.clone(),
             "BackupSessionFailed",
-            format!("BackupSession {} failed: see its conditions and the status of its Snapshots", ctx.me.key),
+            format!(
+                "BackupSession {} failed: see its conditions and the status of its Snapshots",
+                ctx.me.key
+            ),
         ),
     };
     plan.push(Effect::Emit(event));

@@ -11,7 +11,7 @@ use crate::api::condition_type::*;
 use crate::api::group::{CONFIG_GROUP, VERSION};
 use crate::api::{BackupStorage, BackupStorageStatus, Kind, StorageProvider};
 use crate::effect::{Effect, Plan};
-use crate::plan::size::{parse_size, format_bytes};
+use crate::plan::size::{format_bytes, parse_size};
 use crate::world::{FileState, Inflight, ObjectKey, ObjectRef, Status, World};
 
 use super::write::{ensure_finalizer, patch_status, set_and_announce};
@@ -40,7 +40,12 @@ pub struct BackendMeta {
 }
 
 /// Reconciles one live (not deleting) BackupStorage.
-pub fn reconcile_storage(world: &World, storage: &BackupStorage, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn reconcile_storage(
+    world: &World,
+    storage: &BackupStorage,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let me = ObjectRef::of(Kind::BackupStorage, &storage.metadata);
     ensure_finalizer(plan, &me, &storage.metadata);
     let old = storage.status.as_ref();
@@ -74,10 +79,23 @@ fn check_secret(
                 "Secret {}/{name} referenced by BackupStorage {} not found: create it with the {} credentials",
                 me.key.namespace, me.key.name, provider_name(storage)
             );
-            set_and_announce(plan, me, &mut status.conditions, TYPE_BACKEND_SECRET_FOUND, false, REASON_BACKEND_SECRET_NOT_AVAILABLE, message, now);
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_BACKEND_SECRET_FOUND,
+                false,
+                REASON_BACKEND_SECRET_NOT_AVAILABLE,
+                message,
+                now,
+            );
             return false;
         }
-        Some(secret) => required_keys(storage).iter().copied().filter(|k| !secret.has_key(k)).collect(),
+        Some(secret) => required_keys(storage)
+            .iter()
+            .copied()
+            .filter(|k| !secret.has_key(k))
+            .collect(),
     };
     let ok = missing.is_empty();
     let message = if ok {
@@ -90,8 +108,21 @@ fn check_secret(
             provider_name(storage)
         )
     };
-    let reason = if ok { REASON_BACKEND_SECRET_AVAILABLE } else { REASON_BACKEND_SECRET_NOT_AVAILABLE };
-    set_and_announce(plan, me, &mut status.conditions, TYPE_BACKEND_SECRET_FOUND, ok, reason, message, now);
+    let reason = if ok {
+        REASON_BACKEND_SECRET_AVAILABLE
+    } else {
+        REASON_BACKEND_SECRET_NOT_AVAILABLE
+    };
+    set_and_announce(
+        plan,
+        me,
+        &mut status.conditions,
+        TYPE_BACKEND_SECRET_FOUND,
+        ok,
+        reason,
+        message,
+        now,
+    );
     ok
 }
 
@@ -125,12 +156,29 @@ fn initialize(
     now: DateTime<Utc>,
     plan: &mut Plan,
 ) {
-    let state = world.backends.get(&me.key).and_then(|f| f.metadata.as_ref());
-    let inflight = world.inflight.contains(&Inflight::InitBackend(me.key.clone()));
+    let state = world
+        .backends
+        .get(&me.key)
+        .and_then(|f| f.metadata.as_ref());
+    let inflight = world
+        .inflight
+        .contains(&Inflight::InitBackend(me.key.clone()));
     let request = match state {
         Some(FileState::Present) => {
-            let message = format!("{FILE_BACKEND_METADATA} written at the root of BackupStorage {}", me.key);
-            set_and_announce(plan, me, &mut status.conditions, TYPE_BACKEND_INITIALIZED, true, REASON_BACKEND_INITIALIZATION_SUCCEEDED, message, now);
+            let message = format!(
+                "{FILE_BACKEND_METADATA} written at the root of BackupStorage {}",
+                me.key
+            );
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_BACKEND_INITIALIZED,
+                true,
+                REASON_BACKEND_INITIALIZATION_SUCCEEDED,
+                message,
+                now,
+            );
             false
         }
         Some(FileState::Failed { message, at }) => {
@@ -139,7 +187,16 @@ fn initialize(
                 me.key,
                 INIT_RETRY_AFTER.num_seconds()
             );
-            set_and_announce(plan, me, &mut status.conditions, TYPE_BACKEND_INITIALIZED, false, REASON_BACKEND_INITIALIZATION_FAILED, text, now);
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_BACKEND_INITIALIZED,
+                false,
+                REASON_BACKEND_INITIALIZATION_FAILED,
+                text,
+                now,
+            );
             let retry_at = *at + INIT_RETRY_AFTER;
             if now < retry_at {
                 plan.wake_at(retry_at);
@@ -149,7 +206,11 @@ fn initialize(
         None => true,
     };
     if request && !inflight {
-        plan.push(Effect::InitBackend { storage: me.clone(), path: FILE_BACKEND_METADATA.to_owned(), yaml: backend_meta_yaml(storage, now) });
+        plan.push(Effect::InitBackend {
+            storage: me.clone(),
+            path: FILE_BACKEND_METADATA.to_owned(),
+            yaml: backend_meta_yaml(storage, now),
+        });
     }
 }
 
@@ -160,7 +221,11 @@ pub fn backend_meta_yaml(storage: &BackupStorage, now: DateTime<Utc>) -> String 
         kind: "BackendMeta".to_owned(),
         creation_timestamp: now,
         operator_version: OPERATOR_VERSION.to_owned(),
-        repositories: storage.status.as_ref().map(|s| s.repositories.clone()).unwrap_or_default(),
+        repositories: storage
+            .status
+            .as_ref()
+            .map(|s| s.repositories.clone())
+            .unwrap_or_default(),
     };
     serde_yaml::to_string(&meta).unwrap_or_default()
 }
@@ -174,7 +239,11 @@ fn repository_entries(world: &World, storage: &ObjectKey) -> Vec<RepositoryInfo>
             name: r.metadata.name.clone().unwrap_or_default(),
             namespace: r.metadata.namespace.clone().unwrap_or_default(),
             path: r.spec.path.clone(),
-            size: r.status.as_ref().map(|s| s.size.clone()).unwrap_or_default(),
+            size: r
+                .status
+                .as_ref()
+                .map(|s| s.size.clone())
+                .unwrap_or_default(),
             synced: Some(true),
             error: None,
         })
@@ -203,7 +272,10 @@ pub fn same_dir(a: &str, b: &str) -> bool {
 }
 
 fn total_size(entries: &[RepositoryInfo]) -> String {
-    let bytes: u64 = entries.iter().filter_map(|e| parse_size(&e.size).ok()).sum();
+    let bytes: u64 = entries
+        .iter()
+        .filter_map(|e| parse_size(&e.size).ok())
+        .sum();
     if entries.iter().all(|e| e.size.is_empty()) {
         String::new()
     } else {

@@ -38,7 +38,10 @@ mod tests {
     use super::*;
 
     fn vars() -> BTreeMap<String, String> {
-        BTreeMap::from([("namespace".to_owned(), "demo".to_owned()), ("empty".to_owned(), String::new())])
+        BTreeMap::from([
+            ("namespace".to_owned(), "demo".to_owned()),
+            ("empty".to_owned(), String::new()),
+        ])
     }
 
     #[test]

@@ -43,18 +43,42 @@ pub fn resolve_tasks(
                 Direction::Backup => addon.backup_task(&reference.name),
                 Direction::Restore => addon.restore_task(&reference.name),
             }
-            .ok_or_else(|| format!("Addon {:?} has no {} task {:?}", info.name, direction_name(direction), reference.name))?;
-            let function = catalog::function(world, &task.function)
-                .ok_or_else(|| format!("Function {:?} of task {:?} not found: create it", task.function, task.name))?;
+            .ok_or_else(|| {
+                format!(
+                    "Addon {:?} has no {} task {:?}",
+                    info.name,
+                    direction_name(direction),
+                    reference.name
+                )
+            })?;
+            let function = catalog::function(world, &task.function).ok_or_else(|| {
+                format!(
+                    "Function {:?} of task {:?} not found: create it",
+                    task.function, task.name
+                )
+            })?;
             let vars = variables(task, reference.params.as_ref(), builtins, app);
             Ok(TaskRun {
                 task: task.name.clone(),
                 function: task.function.clone(),
                 component: component_of(&task.name).to_owned(),
                 driver: task.driver.unwrap_or(Driver::Restic),
-                image: substitute(&resolve_image(&function.spec.image, &function.spec.available_versions, app), &vars),
-                command: function.spec.command.iter().map(|c| substitute(c, &vars)).collect(),
-                args: function.spec.args.iter().map(|a| substitute(a, &vars)).collect(),
+                image: substitute(
+                    &resolve_image(&function.spec.image, &function.spec.available_versions, app),
+                    &vars,
+                ),
+                command: function
+                    .spec
+                    .command
+                    .iter()
+                    .map(|c| substitute(c, &vars))
+                    .collect(),
+                args: function
+                    .spec
+                    .args
+                    .iter()
+                    .map(|a| substitute(a, &vars))
+                    .collect(),
                 env: reference
                     .variables
                     .iter()
@@ -82,9 +106,17 @@ pub fn component_of(task: &str) -> &'static str {
 }
 
 /// Addon parameter defaults, overridden by task params, overridden by built-ins.
-fn variables(task: &Task, params: Option<&Value>, builtins: &BuiltIns, app: Option<&AppBinding>) -> BTreeMap<String, String> {
-    let mut vars: BTreeMap<String, String> =
-        task.parameters.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
+fn variables(
+    task: &Task,
+    params: Option<&Value>,
+    builtins: &BuiltIns,
+    app: Option<&AppBinding>,
+) -> BTreeMap<String, String> {
+    let mut vars: BTreeMap<String, String> = task
+        .parameters
+        .iter()
+        .map(|p| (p.name.clone(), p.default.clone()))
+        .collect();
     if let Some(Value::Object(map)) = params {
         for (k, v) in map {
             let text = match v {
@@ -94,7 +126,10 @@ fn variables(task: &Task, params: Option<&Value>, builtins: &BuiltIns, app: Opti
             vars.insert(k.clone(), text);
         }
     }
-    if let Some(version) = app.map(|a| a.spec.version.clone()).filter(|v| !v.is_empty()) {
+    if let Some(version) = app
+        .map(|a| a.spec.version.clone())
+        .filter(|v| !v.is_empty())
+    {
         vars.insert("dbVersion".to_owned(), version);
     }
     vars.extend(builtins.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -43,19 +43,49 @@ pub fn reconcile_repository(world: &World, repo: &Repository, now: DateTime<Utc>
     patch_status(plan, &me, old, status, Status::Repository);
 }
 
-fn initialize(world: &World, repo: &Repository, me: &ObjectRef, status: &mut RepositoryStatus, now: DateTime<Utc>, plan: &mut Plan) {
+fn initialize(
+    world: &World,
+    repo: &Repository,
+    me: &ObjectRef,
+    status: &mut RepositoryStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let storage_key = storage_key(repo);
     let path = repository_file(repo);
-    let state = world.backends.get(&storage_key).and_then(|f| f.repositories.get(&path));
+    let state = world
+        .backends
+        .get(&storage_key)
+        .and_then(|f| f.repositories.get(&path));
     match state {
         Some(FileState::Present) => {
             let msg = format!("{path} written in BackupStorage {storage_key}");
-            set_and_announce(plan, me, &mut status.conditions, TYPE_REPOSITORY_INITIALIZED, true, REASON_REPOSITORY_INITIALIZATION_SUCCEEDED, msg, now);
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_REPOSITORY_INITIALIZED,
+                true,
+                REASON_REPOSITORY_INITIALIZATION_SUCCEEDED,
+                msg,
+                now,
+            );
             return;
         }
         Some(FileState::Failed { message, at }) => {
-            let msg = format!("writing {path} in BackupStorage {storage_key} failed: {message}; retrying");
-            set_and_announce(plan, me, &mut status.conditions, TYPE_REPOSITORY_INITIALIZED, false, REASON_REPOSITORY_INITIALIZATION_FAILED, msg, now);
+            let msg = format!(
+                "writing {path} in BackupStorage {storage_key} failed: {message}; retrying"
+            );
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_REPOSITORY_INITIALIZED,
+                false,
+                REASON_REPOSITORY_INITIALIZATION_FAILED,
+                msg,
+                now,
+            );
             if now < *at + INIT_RETRY_AFTER {
                 plan.wake_at(*at + INIT_RETRY_AFTER);
                 return;
@@ -63,11 +93,19 @@ fn initialize(world: &World, repo: &Repository, me: &ObjectRef, status: &mut Rep
         }
         None => {}
     }
-    let storage_ready = world.backup_storages.get(&storage_key).is_some_and(|s| s.calculate_phase() == BackupStoragePhase::Ready);
-    let inflight = world.inflight.contains(&Inflight::InitRepository(storage_key.clone(), path.clone()));
+    let storage_ready = world
+        .backup_storages
+        .get(&storage_key)
+        .is_some_and(|s| s.calculate_phase() == BackupStoragePhase::Ready);
+    let inflight = world
+        .inflight
+        .contains(&Inflight::InitRepository(storage_key.clone(), path.clone()));
     if storage_ready && !inflight {
         plan.push(Effect::InitRepository {
-            storage: ObjectRef { kind: Kind::BackupStorage, key: storage_key },
+            storage: ObjectRef {
+                kind: Kind::BackupStorage,
+                key: storage_key,
+            },
             repository: me.clone(),
             path,
             yaml: repository_yaml(repo),
@@ -90,7 +128,9 @@ pub fn repository_yaml(repo: &Repository) -> String {
 /// recentSnapshots, lastBackupTime, snapshotCount, size and integrity from the
 /// repository's Snapshot objects.
 fn summarize(world: &World, key: &ObjectKey, status: &mut RepositoryStatus) {
-    let mut snapshots: Vec<&Snapshot> = world.repository_snapshots(&key.namespace, &key.name).collect();
+    let mut snapshots: Vec<&Snapshot> = world
+        .repository_snapshots(&key.namespace, &key.name)
+        .collect();
     snapshots.sort_by_key(|s| std::cmp::Reverse((snapshot_time(s), s.metadata.name.clone())));
     status.recent_snapshots = snapshots
         .iter()
@@ -99,7 +139,11 @@ fn summarize(world: &World, key: &ObjectKey, status: &mut RepositoryStatus) {
             name: s.metadata.name.clone().unwrap_or_default(),
             phase: s.status.as_ref().and_then(|st| st.phase),
             session: s.spec.session.clone(),
-            size: s.status.as_ref().map(|st| st.size.clone()).unwrap_or_default(),
+            size: s
+                .status
+                .as_ref()
+                .map(|st| st.size.clone())
+                .unwrap_or_default(),
             snapshot_time: s.status.as_ref().and_then(|st| st.snapshot_time),
         })
         .collect();
@@ -109,13 +153,24 @@ fn summarize(world: &World, key: &ObjectKey, status: &mut RepositoryStatus) {
         .collect();
     status.snapshot_count = Some(i32::try_from(snapshots.len()).unwrap_or(i32::MAX));
     let newest = succeeded.first();
-    status.last_backup_time = newest.and_then(|s| s.status.as_ref()).and_then(|st| st.snapshot_time);
+    status.last_backup_time = newest
+        .and_then(|s| s.status.as_ref())
+        .and_then(|st| st.snapshot_time);
     // Restic deduplicates, so the newest snapshot's component sizes are the repository's.
-    status.size = newest.and_then(|s| s.status.as_ref()).map(|st| st.size.clone()).unwrap_or_default();
-    status.integrity = newest.and_then(|s| s.status.as_ref()).and_then(|st| st.integrity);
+    status.size = newest
+        .and_then(|s| s.status.as_ref())
+        .map(|st| st.size.clone())
+        .unwrap_or_default();
+    status.integrity = newest
+        .and_then(|s| s.status.as_ref())
+        .and_then(|st| st.integrity);
     let mut paths: Vec<String> = snapshots
         .iter()
-        .flat_map(|s| s.status.iter().flat_map(|st| st.components.values().map(|c| c.path.clone())))
+        .flat_map(|s| {
+            s.status
+                .iter()
+                .flat_map(|st| st.components.values().map(|c| c.path.clone()))
+        })
         .filter(|p| !p.is_empty())
         .collect();
     paths.sort();

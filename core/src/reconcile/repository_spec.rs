@@ -7,14 +7,17 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::backup_configuration::{BackupConfigurationSpec, RepositoryInfo};
-use crate::api::label::{CLEANUP_FINALIZER, INVOKER_KIND, INVOKER_NAME, INVOKER_NAMESPACE, MANAGED_BY, MANAGED_BY_KUBESTASH};
+use crate::api::label::{
+    CLEANUP_FINALIZER, INVOKER_KIND, INVOKER_NAME, INVOKER_NAMESPACE, MANAGED_BY,
+    MANAGED_BY_KUBESTASH,
+};
 use crate::api::{
-    BackupConfigDeletionPolicy, BackupConfiguration, DeletionPolicy, ObjectReference, Repository, RepositorySpec,
-    TypedObjectReference,
+    BackupConfigDeletionPolicy, BackupConfiguration, DeletionPolicy, ObjectReference, Repository,
+    RepositorySpec, TypedObjectReference,
 };
 use crate::effect::{Effect, Plan};
 use crate::world::object::to_time;
-use crate::world::{ObjectKey, Object, World};
+use crate::world::{Object, ObjectKey, World};
 
 /// Creates or updates every Repository of the configuration; returns each repository
 /// name with its current object (if it exists yet), in spec order.
@@ -37,7 +40,9 @@ pub fn ensure_repositories<'w>(
         };
         if needs_apply && existing.is_none_or(|r| r.metadata.deletion_timestamp.is_none()) {
             let mut object = desired;
-            object.metadata.creation_timestamp = existing.map_or(Some(to_time(now)), |r| r.metadata.creation_timestamp.clone());
+            object.metadata.creation_timestamp = existing.map_or(Some(to_time(now)), |r| {
+                r.metadata.creation_timestamp.clone()
+            });
             plan.push(Effect::Apply(Object::Repository(object)));
         }
         out.push((info.name.clone(), existing));
@@ -47,7 +52,10 @@ pub fn ensure_repositories<'w>(
 
 fn labels_contain(have: &ObjectMeta, want: &ObjectMeta) -> bool {
     let have = have.labels.clone().unwrap_or_default();
-    want.labels.iter().flatten().all(|(k, v)| have.get(k) == Some(v))
+    want.labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| have.get(k) == Some(v))
 }
 
 /// The Repository for one repository entry of a configuration.
@@ -58,16 +66,24 @@ pub fn desired_repository(
     namespace: &str,
 ) -> Repository {
     let backend = spec.backends.iter().find(|b| b.name == info.backend);
-    let storage = backend.and_then(|b| b.storage_ref.clone()).unwrap_or_default();
+    let storage = backend
+        .and_then(|b| b.storage_ref.clone())
+        .unwrap_or_default();
     let mut target = spec.target.clone().unwrap_or_default();
     if target.namespace.is_empty() {
         target.namespace = namespace.to_owned();
     }
-    let encryption_secret = info.encryption_secret.clone().map(|s| ObjectReference::new(s.namespace_or(namespace).to_owned(), s.name.clone()));
+    let encryption_secret = info
+        .encryption_secret
+        .clone()
+        .map(|s| ObjectReference::new(s.namespace_or(namespace).to_owned(), s.name.clone()));
     let labels = BTreeMap::from([
         (MANAGED_BY.to_owned(), MANAGED_BY_KUBESTASH.to_owned()),
         (INVOKER_KIND.to_owned(), "BackupConfiguration".to_owned()),
-        (INVOKER_NAME.to_owned(), bc.metadata.name.clone().unwrap_or_default()),
+        (
+            INVOKER_NAME.to_owned(),
+            bc.metadata.name.clone().unwrap_or_default(),
+        ),
         (INVOKER_NAMESPACE.to_owned(), namespace.to_owned()),
     ]);
     Repository {
@@ -80,7 +96,10 @@ pub fn desired_repository(
         },
         spec: RepositorySpec {
             app_ref: TypedObjectReference { ..target },
-            storage_ref: ObjectReference::new(storage.namespace_or(namespace).to_owned(), storage.name.clone()),
+            storage_ref: ObjectReference::new(
+                storage.namespace_or(namespace).to_owned(),
+                storage.name.clone(),
+            ),
             path: info.directory.clone(),
             deletion_policy: Some(match info.deletion_policy {
                 Some(BackupConfigDeletionPolicy::WipeOut) => DeletionPolicy::WipeOut,

@@ -29,11 +29,23 @@ pub fn finish(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut
     clean_history(ctx, status, plan);
     if !has_condition(&status.conditions, TYPE_METRICS_PUSHED) {
         let message = format!("metrics of BackupSession {} recorded", ctx.me.key);
-        super::write::set_quietly(&mut status.conditions, TYPE_METRICS_PUSHED, true, REASON_SUCCESSFULLY_PUSHED_METRICS, message, ctx.now);
+        super::write::set_quietly(
+            &mut status.conditions,
+            TYPE_METRICS_PUSHED,
+            true,
+            REASON_SUCCESSFULLY_PUSHED_METRICS,
+            message,
+            ctx.now,
+        );
     }
     if status.calculate_phase() == BackupSessionPhase::Failed && ctx.session.spec.retry_left > 0 {
-        let delay = ctx.session_config.retry_config.as_ref().and_then(|r| GoDuration::parse(&r.delay).ok());
-        status.next_retry = Some(ctx.now + delay.map_or(chrono::Duration::zero(), GoDuration::to_chrono));
+        let delay = ctx
+            .session_config
+            .retry_config
+            .as_ref()
+            .and_then(|r| GoDuration::parse(&r.delay).ok());
+        status.next_retry =
+            Some(ctx.now + delay.map_or(chrono::Duration::zero(), GoDuration::to_chrono));
     }
 }
 
@@ -51,23 +63,47 @@ fn clean_history(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &
         .filter(|s| s.metadata.name != ctx.session.metadata.name && s.is_completed())
         .filter(|s| s.metadata.deletion_timestamp.is_none() && !retry_pending(s))
         .collect();
-    completed.sort_by_key(|s| std::cmp::Reverse((created_at(&s.metadata), s.metadata.name.clone())));
+    completed
+        .sort_by_key(|s| std::cmp::Reverse((created_at(&s.metadata), s.metadata.name.clone())));
     let doomed: Vec<&BackupSession> = completed.into_iter().skip(limit - 1).collect();
     for old in &doomed {
-        plan.push(Effect::Delete { object: ObjectRef::of(Kind::BackupSession, &old.metadata), at: ctx.now });
+        plan.push(Effect::Delete {
+            object: ObjectRef::of(Kind::BackupSession, &old.metadata),
+            at: ctx.now,
+        });
     }
-    let message = format!("removed {} old BackupSession(s), keeping {limit}", doomed.len());
-    set_and_announce(plan, &ctx.me, &mut status.conditions, TYPE_SESSION_HISTORY_CLEANED, true, REASON_SUCCESSFULLY_CLEANED_SESSION_HISTORY, message, ctx.now);
+    let message = format!(
+        "removed {} old BackupSession(s), keeping {limit}",
+        doomed.len()
+    );
+    set_and_announce(
+        plan,
+        &ctx.me,
+        &mut status.conditions,
+        TYPE_SESSION_HISTORY_CLEANED,
+        true,
+        REASON_SUCCESSFULLY_CLEANED_SESSION_HISTORY,
+        message,
+        ctx.now,
+    );
 }
 
 /// Whether a failed session still owes a retry.
 fn retry_pending(session: &BackupSession) -> bool {
     let status = session.status.clone().unwrap_or_default();
-    status.phase == Some(BackupSessionPhase::Failed) && session.spec.retry_left > 0 && status.retried != Some(true)
+    status.phase == Some(BackupSessionPhase::Failed)
+        && session.spec.retry_left > 0
+        && status.retried != Some(true)
 }
 
 /// Creates the retry session of a failed run once `nextRetry` has come.
-pub fn maybe_retry(world: &World, session: &BackupSession, status: &mut BackupSessionStatus, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn maybe_retry(
+    world: &World,
+    session: &BackupSession,
+    status: &mut BackupSessionStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     if !retry_pending(session) {
         return;
     }
@@ -77,9 +113,23 @@ pub fn maybe_retry(world: &World, session: &BackupSession, status: &mut BackupSe
         return;
     }
     let namespace = session.metadata.namespace.clone().unwrap_or_default();
-    let Some(invoker) = session.spec.invoker.as_ref() else { return };
-    let Some(config) = world.backup_configurations.get(&ObjectKey::new(namespace, invoker.name.clone())) else { return };
-    let Some(session_config) = config.spec.sessions.iter().find(|s| s.name == session.spec.session) else { return };
+    let Some(invoker) = session.spec.invoker.as_ref() else {
+        return;
+    };
+    let Some(config) = world
+        .backup_configurations
+        .get(&ObjectKey::new(namespace, invoker.name.clone()))
+    else {
+        return;
+    };
+    let Some(session_config) = config
+        .spec
+        .sessions
+        .iter()
+        .find(|s| s.name == session.spec.session)
+    else {
+        return;
+    };
     let retry = new_backup_session(config, session_config, at, session.spec.retry_left - 1);
     let me = ObjectRef::of(Kind::BackupSession, &session.metadata);
     let message = format!(
@@ -89,7 +139,11 @@ pub fn maybe_retry(world: &World, session: &BackupSession, status: &mut BackupSe
         session.spec.retry_left - 1
     );
     plan.push(Effect::Apply(Object::BackupSession(retry)));
-    plan.push(Effect::Emit(crate::event::Event::normal(me, "BackupSessionRetried", message)));
+    plan.push(Effect::Emit(crate::event::Event::normal(
+        me,
+        "BackupSessionRetried",
+        message,
+    )));
     status.retried = Some(true);
 }
 

@@ -19,75 +19,170 @@ use super::write::set_and_announce;
 
 /// Runs pre (or post) hooks; `Some(true)` when all succeeded or none apply, `Some(false)`
 /// when one failed, `None` while some are still running.
-pub fn run_hooks(ctx: &SessionContext, status: &mut BackupSessionStatus, hooks: &[HookInfo], pre: bool, plan: &mut Plan) -> Option<bool> {
+pub fn run_hooks(
+    ctx: &SessionContext,
+    status: &mut BackupSessionStatus,
+    hooks: &[HookInfo],
+    pre: bool,
+    plan: &mut Plan,
+) -> Option<bool> {
     let succeeded = status.phase_from_snapshots() == crate::api::BackupSessionPhase::Succeeded;
     let applicable: Vec<&HookInfo> = hooks
         .iter()
-        .filter(|h| pre || match h.execution_policy() {
-            HookExecutionPolicy::Always => true,
-            HookExecutionPolicy::OnSuccess => succeeded,
-            HookExecutionPolicy::OnFailure => !succeeded,
+        .filter(|h| {
+            pre || match h.execution_policy() {
+                HookExecutionPolicy::Always => true,
+                HookExecutionPolicy::OnSuccess => succeeded,
+                HookExecutionPolicy::OnFailure => !succeeded,
+            }
         })
         .collect();
     if applicable.is_empty() {
         return Some(true);
     }
-    let stage = if pre { HookStage::PreBackup } else { HookStage::PostBackup };
+    let stage = if pre {
+        HookStage::PreBackup
+    } else {
+        HookStage::PostBackup
+    };
     let mut results = Vec::new();
     for hook in &applicable {
-        let key = HookKey { session: ctx.me.clone(), stage, name: hook.name.clone() };
+        let key = HookKey {
+            session: ctx.me.clone(),
+            stage,
+            name: hook.name.clone(),
+        };
         let outcome = ctx.world.hooks.get(&key).map(|f| f.outcome);
         if outcome.is_none() {
             let template = hook.hook_template.clone().unwrap_or_default();
-            let template = ObjectReference::new(template.namespace_or(&ctx.me.key.namespace).to_owned(), template.name.clone());
-            plan.push(Effect::RunHook(HookSpec { key, template, params: hook.params.clone(), max_retry: hook.max_retry, timeout: hook.timeout.clone() }));
+            let template = ObjectReference::new(
+                template.namespace_or(&ctx.me.key.namespace).to_owned(),
+                template.name.clone(),
+            );
+            plan.push(Effect::RunHook(HookSpec {
+                key,
+                template,
+                params: hook.params.clone(),
+                max_retry: hook.max_retry,
+                timeout: hook.timeout.clone(),
+            }));
         }
         let phase = match outcome {
             Some(HookOutcome::Succeeded) => HookExecutionPhase::Succeeded,
             Some(HookOutcome::Failed) => HookExecutionPhase::Failed,
             _ => HookExecutionPhase::Pending,
         };
-        results.push(HookExecutionStatus { name: hook.name.clone(), phase: Some(phase) });
+        results.push(HookExecutionStatus {
+            name: hook.name.clone(),
+            phase: Some(phase),
+        });
     }
-    let failed: Vec<String> =
-        results.iter().filter(|r| r.phase == Some(HookExecutionPhase::Failed)).map(|r| r.name.clone()).collect();
-    let done = results.iter().all(|r| r.phase != Some(HookExecutionPhase::Pending));
-    if pre { status.hooks.pre_hooks = results } else { status.hooks.post_hooks = results }
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| r.phase == Some(HookExecutionPhase::Failed))
+        .map(|r| r.name.clone())
+        .collect();
+    let done = results
+        .iter()
+        .all(|r| r.phase != Some(HookExecutionPhase::Pending));
+    if pre {
+        status.hooks.pre_hooks = results
+    } else {
+        status.hooks.post_hooks = results
+    }
     if !done && failed.is_empty() {
         return None;
     }
     let ok = failed.is_empty();
     let (type_, reason) = match (pre, ok) {
-        (true, true) => (TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED, REASON_SUCCESSFULLY_EXECUTED_PRE_BACKUP_HOOKS),
-        (true, false) => (TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED, REASON_FAILED_TO_EXECUTE_PRE_BACKUP_HOOKS),
-        (false, true) => (TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED, REASON_SUCCESSFULLY_EXECUTED_POST_BACKUP_HOOKS),
-        (false, false) => (TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED, REASON_FAILED_TO_EXECUTE_POST_BACKUP_HOOKS),
+        (true, true) => (
+            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_PRE_BACKUP_HOOKS,
+        ),
+        (true, false) => (
+            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_PRE_BACKUP_HOOKS,
+        ),
+        (false, true) => (
+            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_POST_BACKUP_HOOKS,
+        ),
+        (false, false) => (
+            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_POST_BACKUP_HOOKS,
+        ),
     };
-    let message = if ok { "all hooks succeeded".to_owned() } else { format!("hook(s) {} failed: see the HookTemplate and the hook's output", failed.join(", ")) };
-    set_and_announce(plan, &ctx.me, &mut status.conditions, type_, ok, reason, message, ctx.now);
+    let message = if ok {
+        "all hooks succeeded".to_owned()
+    } else {
+        format!(
+            "hook(s) {} failed: see the HookTemplate and the hook's output",
+            failed.join(", ")
+        )
+    };
+    set_and_announce(
+        plan,
+        &ctx.me,
+        &mut status.conditions,
+        type_,
+        ok,
+        reason,
+        message,
+        ctx.now,
+    );
     Some(ok)
 }
 
 /// Creates the missing Snapshots; true once all of them exist.
-pub fn ensure_snapshots(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut Plan) -> bool {
+pub fn ensure_snapshots(
+    ctx: &SessionContext,
+    status: &mut BackupSessionStatus,
+    plan: &mut Plan,
+) -> bool {
     let namespace = &ctx.me.key.namespace;
     let session_name = ctx.session.metadata.name.clone().unwrap_or_default();
     let db_version = app_version(ctx);
     let mut all_exist = true;
     for info in &ctx.session_config.repositories {
-        let Some(repo) = ctx.world.repositories.get(&ObjectKey::new(namespace.clone(), info.name.clone())) else {
+        let Some(repo) = ctx
+            .world
+            .repositories
+            .get(&ObjectKey::new(namespace.clone(), info.name.clone()))
+        else {
             all_exist = false;
             continue;
         };
         let name = snapshot_name(&info.name, &session_name);
-        if !ctx.world.snapshots.contains_key(&ObjectKey::new(namespace.clone(), name)) {
+        if !ctx
+            .world
+            .snapshots
+            .contains_key(&ObjectKey::new(namespace.clone(), name))
+        {
             all_exist = false;
-            plan.push(Effect::Apply(Object::Snapshot(desired_snapshot(ctx.session, repo, db_version.as_deref(), ctx.now))));
+            plan.push(Effect::Apply(Object::Snapshot(desired_snapshot(
+                ctx.session,
+                repo,
+                db_version.as_deref(),
+                ctx.now,
+            ))));
         }
     }
     if all_exist && !has_condition(&status.conditions, TYPE_SNAPSHOTS_ENSURED) {
-        let message = format!("{} Snapshot(s) created for BackupSession {}", ctx.session_config.repositories.len(), ctx.me.key);
-        set_and_announce(plan, &ctx.me, &mut status.conditions, TYPE_SNAPSHOTS_ENSURED, true, REASON_SUCCESSFULLY_ENSURED_SNAPSHOTS, message, ctx.now);
+        let message = format!(
+            "{} Snapshot(s) created for BackupSession {}",
+            ctx.session_config.repositories.len(),
+            ctx.me.key
+        );
+        set_and_announce(
+            plan,
+            &ctx.me,
+            &mut status.conditions,
+            TYPE_SNAPSHOTS_ENSURED,
+            true,
+            REASON_SUCCESSFULLY_ENSURED_SNAPSHOTS,
+            message,
+            ctx.now,
+        );
     }
     all_exist
 }
@@ -100,7 +195,11 @@ fn app_version(ctx: &SessionContext) -> Option<String> {
 
 /// Starts the executor job once; cancels it past the deadline.
 pub fn ensure_executor(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &mut Plan) {
-    let key = JobKey::new(JobKind::Backup, ctx.me.key.namespace.clone(), ctx.me.key.name.clone());
+    let key = JobKey::new(
+        JobKind::Backup,
+        ctx.me.key.namespace.clone(),
+        ctx.me.key.name.clone(),
+    );
     if let Some(job) = ctx.world.jobs.get(&key) {
         let late = status.backup_deadline.is_some_and(|d| ctx.now >= d);
         if late && !job.is_finished() {
@@ -115,16 +214,41 @@ pub fn ensure_executor(ctx: &SessionContext, status: &mut BackupSessionStatus, p
         Ok(spec) => {
             plan.push(Effect::RunJob(spec));
             let message = format!("backup executor started for BackupSession {}", ctx.me.key);
-            set_and_announce(plan, &ctx.me, &mut status.conditions, TYPE_BACKUP_EXECUTOR_ENSURED, true, REASON_SUCCESSFULLY_ENSURED_BACKUP_EXECUTOR, message, ctx.now);
+            set_and_announce(
+                plan,
+                &ctx.me,
+                &mut status.conditions,
+                TYPE_BACKUP_EXECUTOR_ENSURED,
+                true,
+                REASON_SUCCESSFULLY_ENSURED_BACKUP_EXECUTOR,
+                message,
+                ctx.now,
+            );
         }
         Err(why) => {
-            let message = format!("cannot start the backup executor of BackupSession {}: {why}", ctx.me.key);
-            set_and_announce(plan, &ctx.me, &mut status.conditions, TYPE_BACKUP_EXECUTOR_ENSURED, false, REASON_FAILED_TO_ENSURE_BACKUP_EXECUTOR, message, ctx.now);
+            let message = format!(
+                "cannot start the backup executor of BackupSession {}: {why}",
+                ctx.me.key
+            );
+            set_and_announce(
+                plan,
+                &ctx.me,
+                &mut status.conditions,
+                TYPE_BACKUP_EXECUTOR_ENSURED,
+                false,
+                REASON_FAILED_TO_ENSURE_BACKUP_EXECUTOR,
+                message,
+                ctx.now,
+            );
         }
     }
 }
 
-fn backup_job(ctx: &SessionContext, key: JobKey, status: &BackupSessionStatus) -> Result<JobSpec, String> {
+fn backup_job(
+    ctx: &SessionContext,
+    key: JobKey,
+    status: &BackupSessionStatus,
+) -> Result<JobSpec, String> {
     let namespace = &ctx.me.key.namespace;
     let info = ctx.session_config.addon.clone().unwrap_or_default();
     let target = ctx.spec.target.clone().unwrap_or_default();
@@ -133,7 +257,10 @@ fn backup_job(ctx: &SessionContext, key: JobKey, status: &BackupSessionStatus) -
         ("namespace".to_owned(), namespace.clone()),
         ("backupSession".to_owned(), ctx.me.key.name.clone()),
         ("invokerKind".to_owned(), "BackupConfiguration".to_owned()),
-        ("invokerName".to_owned(), ctx.config.metadata.name.clone().unwrap_or_default()),
+        (
+            "invokerName".to_owned(),
+            ctx.config.metadata.name.clone().unwrap_or_default(),
+        ),
     ]);
     let tasks = resolve_tasks(ctx.world, &info, Direction::Backup, &builtins, app)?;
     let mut snapshots = Vec::new();
@@ -149,7 +276,15 @@ fn backup_job(ctx: &SessionContext, key: JobKey, status: &BackupSessionStatus) -
             repository_path: repo.spec.path.clone(),
             storage: repo.spec.storage_ref.clone(),
             encryption_secret: repo.spec.encryption_secret.clone(),
-            components: tasks.iter().map(|t| (t.component.clone(), component_path(&ctx.session.spec.session, &t.component))).collect(),
+            components: tasks
+                .iter()
+                .map(|t| {
+                    (
+                        t.component.clone(),
+                        component_path(&ctx.session.spec.session, &t.component),
+                    )
+                })
+                .collect(),
         });
     }
     Ok(JobSpec {
@@ -160,6 +295,9 @@ fn backup_job(ctx: &SessionContext, key: JobKey, status: &BackupSessionStatus) -
         snapshots,
         restore: None,
         deadline: status.backup_deadline,
-        runtime: info.job_template.clone().or(info.container_runtime_settings.clone()),
+        runtime: info
+            .job_template
+            .clone()
+            .or(info.container_runtime_settings.clone()),
     })
 }

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::api::condition::is_condition_true;
 use crate::api::condition_type::*;
-use crate::api::{BackupSession, Component, ComponentPhase, Driver, Kind, ObjectReference, Snapshot, SnapshotPhase, SnapshotStatus};
+use crate::api::{
+    BackupSession, Component, ComponentPhase, Driver, Kind, ObjectReference, Snapshot,
+    SnapshotPhase, SnapshotStatus,
+};
 use crate::effect::{Effect, Plan};
 use crate::job::{JobFact, JobKey, JobKind, JobPhase, JobResult};
 use crate::plan::naming::snapshot_metadata_path;
@@ -25,20 +28,53 @@ pub fn reconcile_snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>
     if status.is_completed() {
         return; // terminal: never rewritten
     }
-    status.snapshot_time = status.snapshot_time.or_else(|| created_at(&snapshot.metadata));
-    let job_key = JobKey::new(JobKind::Backup, me.key.namespace.clone(), snapshot.spec.backup_session.clone());
+    status.snapshot_time = status
+        .snapshot_time
+        .or_else(|| created_at(&snapshot.metadata));
+    let job_key = JobKey::new(
+        JobKind::Backup,
+        me.key.namespace.clone(),
+        snapshot.spec.backup_session.clone(),
+    );
     let job = world.jobs.get(&job_key);
-    let session = world.backup_sessions.get(&ObjectKey::new(me.key.namespace.clone(), snapshot.spec.backup_session.clone()));
+    let session = world.backup_sessions.get(&ObjectKey::new(
+        me.key.namespace.clone(),
+        snapshot.spec.backup_session.clone(),
+    ));
     if let Some(job) = job {
         record_components(snapshot, job, &mut status);
         if job.phase == JobPhase::Failed && !has_result(job, &me.key.name) {
             let why = format!("the backup executor of BackupSession {} terminated before completing Snapshot {}: {}", snapshot.spec.backup_session, me.key, job.message);
-            set_and_announce(plan, &me, &mut status.conditions, TYPE_BACKUP_INCOMPLETE, true, REASON_BACKUP_EXECUTOR_TERMINATED_BEFORE_COMPLETION, why, now);
+            set_and_announce(
+                plan,
+                &me,
+                &mut status.conditions,
+                TYPE_BACKUP_INCOMPLETE,
+                true,
+                REASON_BACKUP_EXECUTOR_TERMINATED_BEFORE_COMPLETION,
+                why,
+                now,
+            );
         }
     }
-    if deadline_passed(session, now) && !components_done(&status) && !is_condition_true(&status.conditions, TYPE_BACKUP_INCOMPLETE) {
-        let why = format!("BackupSession {} passed its backupTimeout before Snapshot {} completed", snapshot.spec.backup_session, me.key);
-        set_and_announce(plan, &me, &mut status.conditions, TYPE_BACKUP_INCOMPLETE, true, REASON_BACKUP_EXECUTOR_TERMINATED_BEFORE_COMPLETION, why, now);
+    if deadline_passed(session, now)
+        && !components_done(&status)
+        && !is_condition_true(&status.conditions, TYPE_BACKUP_INCOMPLETE)
+    {
+        let why = format!(
+            "BackupSession {} passed its backupTimeout before Snapshot {} completed",
+            snapshot.spec.backup_session, me.key
+        );
+        set_and_announce(
+            plan,
+            &me,
+            &mut status.conditions,
+            TYPE_BACKUP_INCOMPLETE,
+            true,
+            REASON_BACKUP_EXECUTOR_TERMINATED_BEFORE_COMPLETION,
+            why,
+            now,
+        );
     }
     if components_done(&status) && !is_condition_true(&status.conditions, TYPE_BACKUP_INCOMPLETE) {
         upload_metadata(world, snapshot, &me, &mut status, now, plan);
@@ -46,7 +82,8 @@ pub fn reconcile_snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>
     status.size = status.calculate_size();
     status.integrity = status.calculate_integrity();
     status.phase = Some(status.calculate_phase());
-    if old.map(|o| (&o.components, &o.conditions)) != Some((&status.components, &status.conditions)) {
+    if old.map(|o| (&o.components, &o.conditions)) != Some((&status.components, &status.conditions))
+    {
         status.last_update_time = Some(now);
     }
     patch_status(plan, &me, old, status, Status::Snapshot);
@@ -57,11 +94,17 @@ fn has_result(job: &JobFact, snapshot: &str) -> bool {
 }
 
 fn deadline_passed(session: Option<&BackupSession>, now: DateTime<Utc>) -> bool {
-    session.and_then(|s| s.status.as_ref()).and_then(|s| s.backup_deadline).is_some_and(|d| now >= d)
+    session
+        .and_then(|s| s.status.as_ref())
+        .and_then(|s| s.backup_deadline)
+        .is_some_and(|d| now >= d)
 }
 
 fn components_done(status: &SnapshotStatus) -> bool {
-    matches!(status.components_phase(), SnapshotPhase::Succeeded | SnapshotPhase::Failed)
+    matches!(
+        status.components_phase(),
+        SnapshotPhase::Succeeded | SnapshotPhase::Failed
+    )
 }
 
 /// Components: the job's reported results, or `Running` entries while it runs.
@@ -80,7 +123,10 @@ fn record_components(snapshot: &Snapshot, job: &JobFact, status: &mut SnapshotSt
             for (component, reported) in components {
                 let mut c = reported.clone();
                 if c.path.is_empty() {
-                    c.path = planned.get(component).cloned().unwrap_or_else(|| snapshot.component_path(component));
+                    c.path = planned
+                        .get(component)
+                        .cloned()
+                        .unwrap_or_else(|| snapshot.component_path(component));
                 }
                 c.driver = c.driver.or(Some(Driver::Restic));
                 status.components.insert(component.clone(), c);
@@ -90,40 +136,91 @@ fn record_components(snapshot: &Snapshot, job: &JobFact, status: &mut SnapshotSt
     }
     if job.phase == JobPhase::Running {
         for (component, path) in planned {
-            status.components.entry(component).or_insert_with(|| Component {
-                path,
-                phase: Some(ComponentPhase::Running),
-                driver: Some(Driver::Restic),
-                ..Component::default()
-            });
+            status
+                .components
+                .entry(component)
+                .or_insert_with(|| Component {
+                    path,
+                    phase: Some(ComponentPhase::Running),
+                    driver: Some(Driver::Restic),
+                    ..Component::default()
+                });
         }
     }
 }
 
 /// `SnapshotMetadataUploaded` and `RecentSnapshotListUpdated` once components are done.
-fn upload_metadata(world: &World, snapshot: &Snapshot, me: &ObjectRef, status: &mut SnapshotStatus, now: DateTime<Utc>, plan: &mut Plan) {
-    let Some(repo) = world.repositories.get(&ObjectKey::new(me.key.namespace.clone(), snapshot.spec.repository.clone())) else {
+fn upload_metadata(
+    world: &World,
+    snapshot: &Snapshot,
+    me: &ObjectRef,
+    status: &mut SnapshotStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let Some(repo) = world.repositories.get(&ObjectKey::new(
+        me.key.namespace.clone(),
+        snapshot.spec.repository.clone(),
+    )) else {
         return;
     };
     let storage = super::repository::storage_key(repo);
     let path = snapshot_metadata_path(&repo.spec.path, &me.key.name);
-    match world.backends.get(&storage).and_then(|f| f.snapshots.get(&path)) {
+    match world
+        .backends
+        .get(&storage)
+        .and_then(|f| f.snapshots.get(&path))
+    {
         Some(FileState::Present) => {
             let msg = format!("{path} uploaded to BackupStorage {storage}");
-            set_and_announce(plan, me, &mut status.conditions, TYPE_SNAPSHOT_METADATA_UPLOADED, true, REASON_SUCCESSFULLY_UPLOADED_SNAPSHOT_METADATA, msg, now);
-            let msg = format!("Repository {}/{} lists Snapshot {}", me.key.namespace, snapshot.spec.repository, me.key.name);
-            super::write::set_quietly(&mut status.conditions, TYPE_RECENT_SNAPSHOT_LIST_UPDATED, true, REASON_SUCCESSFULLY_UPDATED_RECENT_SNAPSHOT_LIST, msg, now);
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_SNAPSHOT_METADATA_UPLOADED,
+                true,
+                REASON_SUCCESSFULLY_UPLOADED_SNAPSHOT_METADATA,
+                msg,
+                now,
+            );
+            let msg = format!(
+                "Repository {}/{} lists Snapshot {}",
+                me.key.namespace, snapshot.spec.repository, me.key.name
+            );
+            super::write::set_quietly(
+                &mut status.conditions,
+                TYPE_RECENT_SNAPSHOT_LIST_UPDATED,
+                true,
+                REASON_SUCCESSFULLY_UPDATED_RECENT_SNAPSHOT_LIST,
+                msg,
+                now,
+            );
         }
         Some(FileState::Failed { message, .. }) => {
             let msg = format!("uploading {path} to BackupStorage {storage} failed: {message}");
-            set_and_announce(plan, me, &mut status.conditions, TYPE_SNAPSHOT_METADATA_UPLOADED, false, REASON_FAILED_TO_UPLOAD_SNAPSHOT_METADATA, msg, now);
+            set_and_announce(
+                plan,
+                me,
+                &mut status.conditions,
+                TYPE_SNAPSHOT_METADATA_UPLOADED,
+                false,
+                REASON_FAILED_TO_UPLOAD_SNAPSHOT_METADATA,
+                msg,
+                now,
+            );
         }
-        None if !world.inflight.contains(&Inflight::UploadSnapshot(me.key.clone())) => {
+        None if !world
+            .inflight
+            .contains(&Inflight::UploadSnapshot(me.key.clone())) =>
+        {
             let mut uploaded = snapshot.clone();
             uploaded.status = Some(status.clone());
             uploaded.metadata.finalizers = None;
             plan.push(Effect::UploadSnapshotMetadata {
-                storage: ObjectRef { kind: Kind::BackupStorage, key: storage },
+                storage: ObjectRef {
+                    kind: Kind::BackupStorage,
+                    key: storage,
+                },
                 snapshot: me.clone(),
                 path,
                 yaml: serde_yaml::to_string(&uploaded).unwrap_or_default(),
@@ -136,6 +233,8 @@ fn upload_metadata(world: &World, snapshot: &Snapshot, me: &ObjectRef, status: &
 /// The storage reference of a snapshot's repository, for effects that need it.
 pub fn storage_of(world: &World, snapshot: &Snapshot) -> Option<(ObjectReference, String)> {
     let namespace = snapshot.metadata.namespace.clone().unwrap_or_default();
-    let repo = world.repositories.get(&ObjectKey::new(namespace, snapshot.spec.repository.clone()))?;
+    let repo = world
+        .repositories
+        .get(&ObjectKey::new(namespace, snapshot.spec.repository.clone()))?;
     Some((repo.spec.storage_ref.clone(), repo.spec.path.clone()))
 }

@@ -22,7 +22,10 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// create is a no-op. Ids still sort by time like real ULIDs.
 pub fn snapshot_id(at: DateTime<Utc>, seed: &str) -> String {
     let millis = u128::try_from(at.timestamp_millis().max(0)).unwrap_or(0) & ((1 << 48) - 1);
-    let (a, b) = (fnv1a(seed, 0xcbf2_9ce4_8422_2325), fnv1a(seed, 0x6c62_272e_07bb_0142));
+    let (a, b) = (
+        fnv1a(seed, 0xcbf2_9ce4_8422_2325),
+        fnv1a(seed, 0x6c62_272e_07bb_0142),
+    );
     let entropy = ((u128::from(a) << 16) ^ u128::from(b)) & ((1 << 80) - 1);
     let mut value = (millis << 80) | entropy;
     let mut out = [0u8; 26];
@@ -34,11 +37,18 @@ pub fn snapshot_id(at: DateTime<Utc>, seed: &str) -> String {
 }
 
 fn fnv1a(text: &str, basis: u64) -> u64 {
-    text.bytes().fold(basis, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
+    text.bytes().fold(basis, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The Snapshot of `session` in `repository`.
-pub fn desired_snapshot(session: &BackupSession, repository: &Repository, db_version: Option<&str>, now: DateTime<Utc>) -> Snapshot {
+pub fn desired_snapshot(
+    session: &BackupSession,
+    repository: &Repository,
+    db_version: Option<&str>,
+    now: DateTime<Utc>,
+) -> Snapshot {
     let namespace = session.metadata.namespace.clone().unwrap_or_default();
     let session_name = session.metadata.name.clone().unwrap_or_default();
     let repo_name = repository.metadata.name.clone().unwrap_or_default();
@@ -48,11 +58,19 @@ pub fn desired_snapshot(session: &BackupSession, repository: &Repository, db_ver
         (MANAGED_BY.to_owned(), MANAGED_BY_KUBESTASH.to_owned()),
         (REPO_NAME.to_owned(), repo_name.clone()),
         (APP_REF_KIND.to_owned(), app.kind.clone()),
-        (APP_REF_NAMESPACE.to_owned(), if app.namespace.is_empty() { namespace.clone() } else { app.namespace.clone() }),
+        (
+            APP_REF_NAMESPACE.to_owned(),
+            if app.namespace.is_empty() {
+                namespace.clone()
+            } else {
+                app.namespace.clone()
+            },
+        ),
         (APP_REF_NAME.to_owned(), app.name.clone()),
         (SESSION_NAME.to_owned(), session.spec.session.clone()),
     ]);
-    let annotations = db_version.map(|v| BTreeMap::from([(ANN_KUBEDB_APP_VERSION.to_owned(), v.to_owned())]));
+    let annotations =
+        db_version.map(|v| BTreeMap::from([(ANN_KUBEDB_APP_VERSION.to_owned(), v.to_owned())]));
     let owner = OwnerReference {
         api_version: Kind::Repository.api_version(),
         kind: Kind::Repository.name().to_owned(),
@@ -95,12 +113,24 @@ mod tests {
     #[test]
     fn snapshot_id_is_ulid_shaped_and_deterministic() {
         let at = DateTime::from_timestamp(1_724_065_200, 0).unwrap();
-        let a = snapshot_id(at, "demo/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065200");
+        let a = snapshot_id(
+            at,
+            "demo/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065200",
+        );
         assert_eq!(a.len(), 26);
         assert!(a.bytes().all(|b| CROCKFORD.contains(&b)));
-        assert_eq!(a, snapshot_id(at, "demo/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065200"));
+        assert_eq!(
+            a,
+            snapshot_id(
+                at,
+                "demo/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065200"
+            )
+        );
         assert_ne!(a, snapshot_id(at, "demo/other"));
         let later = snapshot_id(at + chrono::Duration::seconds(1), "demo/x");
-        assert!(later.as_str() > snapshot_id(at, "demo/x").as_str(), "ids sort by time");
+        assert!(
+            later.as_str() > snapshot_id(at, "demo/x").as_str(),
+            "ids sort by time"
+        );
     }
 }

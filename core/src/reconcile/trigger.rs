@@ -10,7 +10,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 
 use crate::api::backup_configuration::{BackupConfigurationSpec, Session};
 use crate::api::group::CORE_GROUP;
-use crate::api::label::{CLEANUP_FINALIZER, INVOKER_NAME, INVOKER_NAMESPACE, MANAGED_BY, MANAGED_BY_KUBESTASH, SESSION_NAME};
+use crate::api::label::{
+    CLEANUP_FINALIZER, INVOKER_NAME, INVOKER_NAMESPACE, MANAGED_BY, MANAGED_BY_KUBESTASH,
+    SESSION_NAME,
+};
 use crate::api::{BackupConfiguration, BackupSession, BackupSessionSpec, Kind};
 use crate::effect::{Effect, Plan};
 use crate::plan::naming::backup_session_name;
@@ -25,34 +28,75 @@ pub fn next_slot(schedule: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Creates the instant BackupSession of every session.
-pub fn fire_instant(bc: &BackupConfiguration, spec: &BackupConfigurationSpec, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn fire_instant(
+    bc: &BackupConfiguration,
+    spec: &BackupConfigurationSpec,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     for session in &spec.sessions {
-        let retry_left = session.retry_config.as_ref().map_or(0, |r| r.max_retry.max(1));
-        plan.push(Effect::Apply(Object::BackupSession(new_backup_session(bc, session, now, retry_left))));
+        let retry_left = session
+            .retry_config
+            .as_ref()
+            .map_or(0, |r| r.max_retry.max(1));
+        plan.push(Effect::Apply(Object::BackupSession(new_backup_session(
+            bc, session, now, retry_left,
+        ))));
     }
 }
 
 /// Creates a BackupSession for each session whose schedule has a due slot.
-pub fn fire_scheduled(world: &World, bc: &BackupConfiguration, spec: &BackupConfigurationSpec, now: DateTime<Utc>, plan: &mut Plan) {
+pub fn fire_scheduled(
+    world: &World,
+    bc: &BackupConfiguration,
+    spec: &BackupConfigurationSpec,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
     let me = ObjectRef::of(Kind::BackupConfiguration, &bc.metadata);
     for session in &spec.sessions {
-        let Some(trigger) = world.triggers.get(&(me.key.clone(), session.name.clone())) else { continue };
+        let Some(trigger) = world.triggers.get(&(me.key.clone(), session.name.clone())) else {
+            continue;
+        };
         if trigger.suspended {
             continue;
         }
-        let Ok(schedule) = Schedule::parse(&trigger.schedule) else { continue };
-        let deadline = session.scheduler.as_ref().and_then(|s| s.starting_deadline_seconds).map(Duration::seconds);
-        let last = trigger.last_fired.unwrap_or(trigger.since).max(trigger.since);
+        let Ok(schedule) = Schedule::parse(&trigger.schedule) else {
+            continue;
+        };
+        let deadline = session
+            .scheduler
+            .as_ref()
+            .and_then(|s| s.starting_deadline_seconds)
+            .map(Duration::seconds);
+        let last = trigger
+            .last_fired
+            .unwrap_or(trigger.since)
+            .max(trigger.since);
         if let Some(slot) = schedule.due(Some(last), now, deadline) {
-            let retry_left = session.retry_config.as_ref().map_or(0, |r| r.max_retry.max(1));
-            plan.push(Effect::Apply(Object::BackupSession(new_backup_session(bc, session, slot, retry_left))));
-            plan.push(Effect::RecordFired { configuration: me.clone(), session: session.name.clone(), slot });
+            let retry_left = session
+                .retry_config
+                .as_ref()
+                .map_or(0, |r| r.max_retry.max(1));
+            plan.push(Effect::Apply(Object::BackupSession(new_backup_session(
+                bc, session, slot, retry_left,
+            ))));
+            plan.push(Effect::RecordFired {
+                configuration: me.clone(),
+                session: session.name.clone(),
+                slot,
+            });
         }
     }
 }
 
 /// A BackupSession of `session` named after `at` (`<bc>-<session>-<unix seconds>`).
-pub fn new_backup_session(bc: &BackupConfiguration, session: &Session, at: DateTime<Utc>, retry_left: i32) -> BackupSession {
+pub fn new_backup_session(
+    bc: &BackupConfiguration,
+    session: &Session,
+    at: DateTime<Utc>,
+    retry_left: i32,
+) -> BackupSession {
     let bc_name = bc.metadata.name.clone().unwrap_or_default();
     let namespace = bc.metadata.namespace.clone().unwrap_or_default();
     let labels = BTreeMap::from([

@@ -10,7 +10,11 @@ use crate::plan::{GoDuration, Schedule};
 use crate::world::{ObjectKey, World};
 
 /// Problems with a BackupConfiguration's effective spec; empty when valid.
-pub fn validate_configuration(world: &World, key: &ObjectKey, spec: &BackupConfigurationSpec) -> Vec<String> {
+pub fn validate_configuration(
+    world: &World,
+    key: &ObjectKey,
+    spec: &BackupConfigurationSpec,
+) -> Vec<String> {
     let mut problems = Vec::new();
     if spec.target.as_ref().is_none_or(|t| t.name.is_empty()) {
         problems.push("spec.target is required".to_owned());
@@ -21,9 +25,16 @@ pub fn validate_configuration(world: &World, key: &ObjectKey, spec: &BackupConfi
     let mut names = BTreeSet::new();
     for backend in &spec.backends {
         if !names.insert(backend.name.as_str()) {
-            problems.push(format!("backend name {:?} is used more than once", backend.name));
+            problems.push(format!(
+                "backend name {:?} is used more than once",
+                backend.name
+            ));
         }
-        if backend.storage_ref.as_ref().is_none_or(|s| s.name.is_empty()) {
+        if backend
+            .storage_ref
+            .as_ref()
+            .is_none_or(|s| s.name.is_empty())
+        {
             problems.push(format!("backend {:?} needs storageRef", backend.name));
         }
     }
@@ -35,7 +46,10 @@ pub fn validate_configuration(world: &World, key: &ObjectKey, spec: &BackupConfi
         if session.name.is_empty() {
             problems.push("every session needs a name".to_owned());
         } else if !sessions.insert(session.name.as_str()) {
-            problems.push(format!("session name {:?} is used more than once", session.name));
+            problems.push(format!(
+                "session name {:?} is used more than once",
+                session.name
+            ));
         }
         problems.extend(session_problems(session));
     }
@@ -59,7 +73,9 @@ fn session_problems(session: &crate::api::backup_configuration::Session) -> Vec<
         problems.push(format!("session {name:?} needs addon.name"));
     }
     if addon.is_none_or(|a| a.tasks.is_empty() || a.tasks.iter().any(|t| t.name.is_empty())) {
-        problems.push(format!("session {name:?} needs at least one addon task, each with a name"));
+        problems.push(format!(
+            "session {name:?} needs at least one addon task, each with a name"
+        ));
     }
     if session.repositories.is_empty() {
         problems.push(format!("session {name:?} needs at least one repository"));
@@ -72,7 +88,10 @@ fn session_problems(session: &crate::api::backup_configuration::Session) -> Vec<
     if let Some(retry) = &session.retry_config {
         if !retry.delay.is_empty() {
             if let Err(e) = GoDuration::parse(&retry.delay) {
-                problems.push(format!("session {name:?}: retryConfig.delay {:?}: {e}", retry.delay));
+                problems.push(format!(
+                    "session {name:?}: retryConfig.delay {:?}: {e}",
+                    retry.delay
+                ));
             }
         }
     }
@@ -81,29 +100,47 @@ fn session_problems(session: &crate::api::backup_configuration::Session) -> Vec<
 
 /// Repository rules: backend exists, directory set, names unique, no two repositories
 /// in one directory of one backend, an existing Repository keeps its target and storage.
-fn repository_problems(world: &World, key: &ObjectKey, spec: &BackupConfigurationSpec) -> Vec<String> {
+fn repository_problems(
+    world: &World,
+    key: &ObjectKey,
+    spec: &BackupConfigurationSpec,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let (mut names, mut dirs) = (BTreeSet::new(), BTreeSet::new());
     for repo in spec.sessions.iter().flat_map(|s| &s.repositories) {
         let backend = spec.backends.iter().find(|b| b.name == repo.backend);
         if backend.is_none() {
-            problems.push(format!("repository {:?} refers to backend {:?}, which is not in spec.backends", repo.name, repo.backend));
+            problems.push(format!(
+                "repository {:?} refers to backend {:?}, which is not in spec.backends",
+                repo.name, repo.backend
+            ));
         }
         if repo.directory.is_empty() {
             problems.push(format!("repository {:?} needs a directory", repo.name));
         }
         if !names.insert(repo.name.as_str()) {
-            problems.push(format!("repository name {:?} is used more than once", repo.name));
+            problems.push(format!(
+                "repository name {:?} is used more than once",
+                repo.name
+            ));
         }
         if !dirs.insert((repo.backend.as_str(), repo.directory.trim_matches('/'))) {
-            problems.push(format!("directory {:?} is used by more than one repository of backend {:?}", repo.directory, repo.backend));
+            problems.push(format!(
+                "directory {:?} is used by more than one repository of backend {:?}",
+                repo.directory, repo.backend
+            ));
         }
-        let existing = world.repositories.get(&ObjectKey::new(key.namespace.clone(), repo.name.clone()));
+        let existing = world
+            .repositories
+            .get(&ObjectKey::new(key.namespace.clone(), repo.name.clone()));
         if let (Some(existing), Some(backend)) = (existing, backend) {
             let storage = backend.storage_ref.clone().unwrap_or_default();
             let same_storage = existing.spec.storage_ref.name == storage.name
-                && existing.spec.storage_ref.namespace_or(&key.namespace) == storage.namespace_or(&key.namespace);
-            let same_target = spec.target.as_ref().is_some_and(|t| t.name == existing.spec.app_ref.name && t.kind == existing.spec.app_ref.kind);
+                && existing.spec.storage_ref.namespace_or(&key.namespace)
+                    == storage.namespace_or(&key.namespace);
+            let same_target = spec.target.as_ref().is_some_and(|t| {
+                t.name == existing.spec.app_ref.name && t.kind == existing.spec.app_ref.kind
+            });
             if !same_storage || !same_target {
                 problems.push(format!(
                     "Repository {}/{} already exists with another target or storage: use another repository name",
@@ -122,13 +159,24 @@ pub fn validate_restore(restore: &RestoreSession) -> Vec<String> {
         None => problems.push("spec.dataSource is required".to_owned()),
         Some(ds) => {
             if ds.snapshot.is_empty() {
-                problems.push("spec.dataSource.snapshot is required (a Snapshot name or \"latest\")".to_owned());
+                problems.push(
+                    "spec.dataSource.snapshot is required (a Snapshot name or \"latest\")"
+                        .to_owned(),
+                );
             }
             if ds.snapshot == SNAPSHOT_LATEST && ds.repository.is_empty() {
-                problems.push("spec.dataSource.repository is required when snapshot is \"latest\"".to_owned());
+                problems.push(
+                    "spec.dataSource.repository is required when snapshot is \"latest\"".to_owned(),
+                );
             }
-            if ds.pitr.is_some() && (ds.repository.is_empty() || ds.pitr.as_ref().is_some_and(|p| p.target_time.is_none())) {
-                problems.push("point-in-time recovery needs dataSource.repository and pitr.targetTime".to_owned());
+            if ds.pitr.is_some()
+                && (ds.repository.is_empty()
+                    || ds.pitr.as_ref().is_some_and(|p| p.target_time.is_none()))
+            {
+                problems.push(
+                    "point-in-time recovery needs dataSource.repository and pitr.targetTime"
+                        .to_owned(),
+                );
             }
         }
     }

@@ -21,7 +21,10 @@ pub fn patch_status<S: PartialEq + Clone>(
     wrap: fn(S) -> Status,
 ) {
     if old != Some(&new) {
-        plan.push(Effect::PatchStatus { object: object.clone(), status: wrap(new) });
+        plan.push(Effect::PatchStatus {
+            object: object.clone(),
+            status: wrap(new),
+        });
     }
 }
 
@@ -45,9 +48,18 @@ pub fn set_and_announce(
     message: String,
     now: DateTime<Utc>,
 ) {
-    let status = if ok { ConditionStatus::True } else { ConditionStatus::False };
-    let before = get_condition(conditions, type_).map(|c| (c.status, c.reason.clone(), c.message.clone()));
-    let changed = set_condition(conditions, Condition::new(type_, status, reason, message.clone(), now), now);
+    let status = if ok {
+        ConditionStatus::True
+    } else {
+        ConditionStatus::False
+    };
+    let before =
+        get_condition(conditions, type_).map(|c| (c.status, c.reason.clone(), c.message.clone()));
+    let changed = set_condition(
+        conditions,
+        Condition::new(type_, status, reason, message.clone(), now),
+        now,
+    );
     let same_as_before = before.is_some_and(|(s, r, m)| s == status && r == reason && m == message);
     if changed && !same_as_before {
         let event = if ok {
@@ -60,7 +72,22 @@ pub fn set_and_announce(
 }
 
 /// Sets a condition silently (bookkeeping conditions that need no event).
-pub fn set_quietly(conditions: &mut Vec<Condition>, type_: &str, ok: bool, reason: &str, message: String, now: DateTime<Utc>) {
-    let status = if ok { ConditionStatus::True } else { ConditionStatus::False };
-    set_condition(conditions, Condition::new(type_, status, reason, message, now), now);
+pub fn set_quietly(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    ok: bool,
+    reason: &str,
+    message: String,
+    now: DateTime<Utc>,
+) {
+    let status = if ok {
+        ConditionStatus::True
+    } else {
+        ConditionStatus::False
+    };
+    set_condition(
+        conditions,
+        Condition::new(type_, status, reason, message, now),
+        now,
+    );
 }

@@ -9,8 +9,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::label::CLEANUP_FINALIZER;
 use crate::api::{
-    Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, Function, HookTemplate, Kind, Repository,
-    RestoreSession, RetentionPolicy, Snapshot,
+    Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, Function, HookTemplate,
+    Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
 };
 use crate::effect::Effect;
 use crate::job::{JobFact, JobPhase};
@@ -32,7 +32,10 @@ pub fn apply(world: &mut World, effect: &Effect) {
         Effect::AddFinalizer(object) => add_finalizer(world, object),
         Effect::RemoveFinalizer(object) => remove_finalizer(world, object),
         Effect::RunJob(spec) => {
-            world.jobs.entry(spec.key.clone()).or_insert_with(|| JobFact::pending(spec.clone()));
+            world
+                .jobs
+                .entry(spec.key.clone())
+                .or_insert_with(|| JobFact::pending(spec.clone()));
         }
         Effect::CancelJob(key) => {
             if let Some(job) = world.jobs.get_mut(key).filter(|j| !j.is_finished()) {
@@ -42,9 +45,19 @@ pub fn apply(world: &mut World, effect: &Effect) {
             }
         }
         Effect::RunHook(spec) => {
-            world.hooks.entry(spec.key.clone()).or_insert(HookFact { outcome: HookOutcome::Pending, message: String::new() });
+            world.hooks.entry(spec.key.clone()).or_insert(HookFact {
+                outcome: HookOutcome::Pending,
+                message: String::new(),
+            });
         }
-        Effect::EnsureTrigger { configuration, session, name, schedule, suspended, since } => {
+        Effect::EnsureTrigger {
+            configuration,
+            session,
+            name,
+            schedule,
+            suspended,
+            since,
+        } => {
             let key = (configuration.key.clone(), session.clone());
             let trigger = world.triggers.entry(key).or_insert_with(|| Trigger {
                 name: name.clone(),
@@ -57,8 +70,15 @@ pub fn apply(world: &mut World, effect: &Effect) {
             trigger.schedule.clone_from(schedule);
             trigger.suspended = *suspended;
         }
-        Effect::RecordFired { configuration, session, slot } => {
-            if let Some(t) = world.triggers.get_mut(&(configuration.key.clone(), session.clone())) {
+        Effect::RecordFired {
+            configuration,
+            session,
+            slot,
+        } => {
+            if let Some(t) = world
+                .triggers
+                .get_mut(&(configuration.key.clone(), session.clone()))
+            {
                 t.last_fired = Some(t.last_fired.map_or(*slot, |last| last.max(*slot)));
             }
         }
@@ -99,7 +119,10 @@ fn upsert<T: Stored>(world: &mut World, new: &T) {
     let mut merged = new.clone();
     if let Some(old) = map.get(&key) {
         let (old_meta, meta) = (old.meta(), merged.meta_mut());
-        meta.creation_timestamp = meta.creation_timestamp.take().or_else(|| old_meta.creation_timestamp.clone());
+        meta.creation_timestamp = meta
+            .creation_timestamp
+            .take()
+            .or_else(|| old_meta.creation_timestamp.clone());
         meta.deletion_timestamp = old_meta.deletion_timestamp.clone();
         let mut finalizers = old_meta.finalizers.clone().unwrap_or_default();
         for f in meta.finalizers.take().unwrap_or_default() {
@@ -117,7 +140,8 @@ fn upsert<T: Stored>(world: &mut World, new: &T) {
 fn keep_status<T: Stored>(old: &T, new: &mut T) {
     // Round-trip through JSON keeps this generic over kinds without a status accessor
     // trait; objects are small and applies are rare compared with reconciles.
-    let (Ok(old_json), Ok(mut new_json)) = (serde_json::to_value(old), serde_json::to_value(&*new)) else {
+    let (Ok(old_json), Ok(mut new_json)) = (serde_json::to_value(old), serde_json::to_value(&*new))
+    else {
         return;
     };
     match old_json.get("status") {
@@ -136,12 +160,25 @@ fn keep_status<T: Stored>(old: &T, new: &mut T) {
 fn patch_status(world: &mut World, object: &ObjectRef, status: &Status) {
     let key = &object.key;
     match status {
-        Status::BackupStorage(s) => set(world.backup_storages.get_mut(key).map(|o| &mut o.status), s),
+        Status::BackupStorage(s) => {
+            set(world.backup_storages.get_mut(key).map(|o| &mut o.status), s)
+        }
         Status::Repository(s) => set(world.repositories.get_mut(key).map(|o| &mut o.status), s),
         Status::Snapshot(s) => set(world.snapshots.get_mut(key).map(|o| &mut o.status), s),
-        Status::BackupConfiguration(s) => set(world.backup_configurations.get_mut(key).map(|o| &mut o.status), s),
-        Status::BackupSession(s) => set(world.backup_sessions.get_mut(key).map(|o| &mut o.status), s),
-        Status::RestoreSession(s) => set(world.restore_sessions.get_mut(key).map(|o| &mut o.status), s),
+        Status::BackupConfiguration(s) => set(
+            world
+                .backup_configurations
+                .get_mut(key)
+                .map(|o| &mut o.status),
+            s,
+        ),
+        Status::BackupSession(s) => {
+            set(world.backup_sessions.get_mut(key).map(|o| &mut o.status), s)
+        }
+        Status::RestoreSession(s) => set(
+            world.restore_sessions.get_mut(key).map(|o| &mut o.status),
+            s,
+        ),
     }
 }
 
@@ -189,7 +226,8 @@ fn remove_finalizer(world: &mut World, r: &ObjectRef) {
 fn remove_if_released(world: &mut World, r: &ObjectRef) {
     let mut released = false;
     edit_meta(world, r, |meta| {
-        released = meta.deletion_timestamp.is_some() && meta.finalizers.as_ref().is_none_or(Vec::is_empty);
+        released =
+            meta.deletion_timestamp.is_some() && meta.finalizers.as_ref().is_none_or(Vec::is_empty);
     });
     if !released {
         return;

@@ -13,7 +13,9 @@ use crate::effect::Effect;
 use crate::job::{JobKey, JobPhase, JobResult};
 
 use super::apply::{apply, apply_object};
-use super::{FileState, HookKey, HookOutcome, Inflight, Object, ObjectKey, ObjectRef, Secret, World};
+use super::{
+    FileState, HookKey, HookOutcome, Inflight, Object, ObjectKey, ObjectRef, Secret, World,
+};
 
 /// Success or failure of an IO effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -169,12 +171,25 @@ pub fn observe(world: &mut World, fact: Fact) {
         Fact::Applied(object) => apply_object(world, &object),
         Fact::Deleted { object, at } => apply(world, &Effect::Delete { object, at }),
         Fact::SecretApplied(secret) => {
-            world.secrets.insert(ObjectKey::new(secret.namespace.clone(), secret.name.clone()), secret);
+            world.secrets.insert(
+                ObjectKey::new(secret.namespace.clone(), secret.name.clone()),
+                secret,
+            );
         }
         Fact::SecretDeleted(key) => drop(world.secrets.remove(&key)),
-        Fact::NamespaceLabels { namespace, labels } => drop(world.namespaces.insert(namespace, labels)),
-        Fact::BackendInitialized { storage, outcome, at, repositories, snapshots } => {
-            world.inflight.remove(&Inflight::InitBackend(storage.clone()));
+        Fact::NamespaceLabels { namespace, labels } => {
+            drop(world.namespaces.insert(namespace, labels))
+        }
+        Fact::BackendInitialized {
+            storage,
+            outcome,
+            at,
+            repositories,
+            snapshots,
+        } => {
+            world
+                .inflight
+                .remove(&Inflight::InitBackend(storage.clone()));
             let facts = world.backends.entry(storage).or_default();
             let ok = outcome == Outcome::Ok;
             facts.metadata = Some(outcome.into_file_state(at));
@@ -182,29 +197,79 @@ pub fn observe(world: &mut World, fact: Fact) {
                 record_listing(facts, repositories, snapshots);
             }
         }
-        Fact::RepositoryInitialized { storage, path, outcome, at } => {
-            world.inflight.remove(&Inflight::InitRepository(storage.clone(), path.clone()));
-            world.backends.entry(storage).or_default().repositories.insert(path, outcome.into_file_state(at));
+        Fact::RepositoryInitialized {
+            storage,
+            path,
+            outcome,
+            at,
+        } => {
+            world
+                .inflight
+                .remove(&Inflight::InitRepository(storage.clone(), path.clone()));
+            world
+                .backends
+                .entry(storage)
+                .or_default()
+                .repositories
+                .insert(path, outcome.into_file_state(at));
         }
-        Fact::SnapshotMetadataUploaded { storage, snapshot, path, outcome, at } => {
+        Fact::SnapshotMetadataUploaded {
+            storage,
+            snapshot,
+            path,
+            outcome,
+            at,
+        } => {
             world.inflight.remove(&Inflight::UploadSnapshot(snapshot));
-            world.backends.entry(storage).or_default().snapshots.insert(path, outcome.into_file_state(at));
+            world
+                .backends
+                .entry(storage)
+                .or_default()
+                .snapshots
+                .insert(path, outcome.into_file_state(at));
         }
-        Fact::SnapshotsForgotten { storage, snapshot, metadata_path, outcome, at } => {
+        Fact::SnapshotsForgotten {
+            storage,
+            snapshot,
+            metadata_path,
+            outcome,
+            at,
+        } => {
             world.inflight.remove(&Inflight::Forget(snapshot));
             let facts = world.backends.entry(storage).or_default();
             if outcome == Outcome::Ok {
                 facts.snapshots.remove(&metadata_path);
                 facts.found_snapshots.remove(&metadata_path);
             }
-            facts.forgotten.insert(metadata_path, outcome.into_file_state(at));
+            facts
+                .forgotten
+                .insert(metadata_path, outcome.into_file_state(at));
         }
-        Fact::DataWiped { storage, path, outcome, at } => {
-            world.inflight.remove(&Inflight::Wipe(storage.clone(), path.clone()));
-            world.backends.entry(storage).or_default().wiped.insert(path, outcome.into_file_state(at));
+        Fact::DataWiped {
+            storage,
+            path,
+            outcome,
+            at,
+        } => {
+            world
+                .inflight
+                .remove(&Inflight::Wipe(storage.clone(), path.clone()));
+            world
+                .backends
+                .entry(storage)
+                .or_default()
+                .wiped
+                .insert(path, outcome.into_file_state(at));
         }
-        Fact::HookFinished { hook, outcome, message } => {
-            let entry = world.hooks.entry(hook).or_insert(super::HookFact { outcome, message: String::new() });
+        Fact::HookFinished {
+            hook,
+            outcome,
+            message,
+        } => {
+            let entry = world.hooks.entry(hook).or_insert(super::HookFact {
+                outcome,
+                message: String::new(),
+            });
             if entry.outcome == HookOutcome::Pending {
                 entry.outcome = outcome;
                 entry.message = message;
@@ -241,7 +306,9 @@ fn observe_job(world: &mut World, fact: Fact) {
         | Fact::JobVanished { job, at } => (job.clone(), *at),
         _ => return,
     };
-    let Some(job) = world.jobs.get_mut(&key) else { return };
+    let Some(job) = world.jobs.get_mut(&key) else {
+        return;
+    };
     if job.is_finished() {
         return;
     }
@@ -255,7 +322,9 @@ fn observe_job(world: &mut World, fact: Fact) {
             job.result = Some(result);
             job.finished_at = Some(at);
         }
-        Fact::JobFailed { message, result, .. } => {
+        Fact::JobFailed {
+            message, result, ..
+        } => {
             job.phase = JobPhase::Failed;
             job.message = message;
             job.result = result;

@@ -30,7 +30,7 @@ pub use apply::apply;
 pub use backend::{BackendFacts, FileState};
 pub use fact::{observe, Fact, Outcome};
 pub use hook::{HookFact, HookKey, HookOutcome, HookSpec, HookStage};
-pub use object::{ObjectKey, ObjectRef, Object, Status};
+pub use object::{Object, ObjectKey, ObjectRef, Status};
 pub use secret::{Secret, SecretValue};
 
 /// Most recent events kept in the world (older ones are dropped first).
@@ -122,7 +122,10 @@ impl World {
     /// The world as it survives a restart: objects, jobs, hooks, backend files and
     /// triggers, without the in-flight table.
     pub fn persisted(&self) -> Self {
-        Self { inflight: BTreeSet::new(), ..self.clone() }
+        Self {
+            inflight: BTreeSet::new(),
+            ..self.clone()
+        }
     }
 
     /// The stored object of type `T` with `key`.
@@ -161,7 +164,11 @@ stored!(BackupStorage, BackupStorage, backup_storages);
 stored!(Repository, Repository, repositories);
 stored!(Snapshot, Snapshot, snapshots);
 stored!(RetentionPolicy, RetentionPolicy, retention_policies);
-stored!(BackupConfiguration, BackupConfiguration, backup_configurations);
+stored!(
+    BackupConfiguration,
+    BackupConfiguration,
+    backup_configurations
+);
 stored!(BackupSession, BackupSession, backup_sessions);
 stored!(RestoreSession, RestoreSession, restore_sessions);
 stored!(HookTemplate, HookTemplate, hook_templates);

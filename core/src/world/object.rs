@@ -26,7 +26,10 @@ pub struct ObjectKey {
 impl ObjectKey {
     /// Builds a key.
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { namespace: namespace.into(), name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 
     /// The key of an object from its metadata.
@@ -60,12 +63,18 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// Builds a reference.
     pub fn new(kind: Kind, namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { kind, key: ObjectKey::new(namespace, name) }
+        Self {
+            kind,
+            key: ObjectKey::new(namespace, name),
+        }
     }
 
     /// A reference from a kind and metadata.
     pub fn of(kind: Kind, meta: &ObjectMeta) -> Self {
-        Self { kind, key: ObjectKey::of(meta) }
+        Self {
+            kind,
+            key: ObjectKey::of(meta),
+        }
     }
 }
 
@@ -193,5 +202,7 @@ pub fn is_deleting(meta: &ObjectMeta) -> bool {
 
 /// Whether the object carries `finalizer`.
 pub fn has_finalizer(meta: &ObjectMeta, finalizer: &str) -> bool {
-    meta.finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == finalizer))
+    meta.finalizers
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|x| x == finalizer))
 }

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::restore_session::RestorePhase;
 use crate::api::{
     AppBinding, BackupConfiguration, BackupSession, Repository, RestoreSession, Snapshot,
     TypedObjectReference,
 };
-use crate::api::restore_session::RestorePhase;
 
 use super::object::is_deleting;
 use super::{ObjectKey, Secret, World};
@@ -28,7 +28,12 @@ impl World {
     }
 
     /// Snapshots of the Repository `namespace/repository`.
-    pub fn repository_snapshots<'a>(&'a self, namespace: &'a str, repository: &'a str) -> impl Iterator<Item = &'a Snapshot> + 'a {
+    pub fn repository_snapshots<'a>(
+        &'a self,
+        namespace: &str,
+        repository: &str,
+    ) -> impl Iterator<Item = &'a Snapshot> + 'a {
+        let (namespace, repository) = (namespace.to_owned(), repository.to_owned());
         self.snapshots
             .iter()
             .filter(move |(k, s)| k.namespace == namespace && s.spec.repository == repository)
@@ -36,10 +41,16 @@ impl World {
     }
 
     /// Snapshots created by the BackupSession `namespace/backup_session`.
-    pub fn session_snapshots<'a>(&'a self, namespace: &'a str, backup_session: &'a str) -> impl Iterator<Item = &'a Snapshot> + 'a {
+    pub fn session_snapshots<'a>(
+        &'a self,
+        namespace: &'a str,
+        backup_session: &'a str,
+    ) -> impl Iterator<Item = &'a Snapshot> + 'a {
         self.snapshots
             .iter()
-            .filter(move |(k, s)| k.namespace == namespace && s.spec.backup_session == backup_session)
+            .filter(move |(k, s)| {
+                k.namespace == namespace && s.spec.backup_session == backup_session
+            })
             .map(|(_, s)| s)
     }
 
@@ -53,32 +64,55 @@ impl World {
         self.backup_sessions
             .iter()
             .filter(move |(k, s)| {
-                k.namespace == namespace && s.spec.session == session && invoker_is(s, configuration)
+                k.namespace == namespace
+                    && s.spec.session == session
+                    && invoker_is(s, configuration)
             })
             .map(|(_, s)| s)
     }
 
     /// Repositories stored in the BackupStorage `storage`.
-    pub fn storage_repositories<'a>(&'a self, storage: &'a ObjectKey) -> impl Iterator<Item = &'a Repository> + 'a {
+    pub fn storage_repositories<'a>(
+        &'a self,
+        storage: &'a ObjectKey,
+    ) -> impl Iterator<Item = &'a Repository> + 'a {
         self.repositories
             .iter()
             .filter(move |(k, r)| {
-                r.spec.storage_ref.name == storage.name && r.spec.storage_ref.namespace_or(&k.namespace) == storage.namespace
+                r.spec.storage_ref.name == storage.name
+                    && r.spec.storage_ref.namespace_or(&k.namespace) == storage.namespace
             })
             .map(|(_, r)| r)
     }
 
     /// The AppBinding of a target (same namespace and name as the target).
-    pub fn app_binding(&self, target: &TypedObjectReference, default_namespace: &str) -> Option<&AppBinding> {
-        let namespace = if target.namespace.is_empty() { default_namespace } else { &target.namespace };
-        self.app_bindings.get(&ObjectKey::new(namespace, target.name.clone()))
+    pub fn app_binding(
+        &self,
+        target: &TypedObjectReference,
+        default_namespace: &str,
+    ) -> Option<&AppBinding> {
+        let namespace = if target.namespace.is_empty() {
+            default_namespace
+        } else {
+            &target.namespace
+        };
+        self.app_bindings
+            .get(&ObjectKey::new(namespace, target.name.clone()))
     }
 
     /// BackupConfigurations whose target is `target`.
-    pub fn target_configurations<'a>(&'a self, target: &'a ObjectKey) -> impl Iterator<Item = &'a BackupConfiguration> + 'a {
+    pub fn target_configurations<'a>(
+        &'a self,
+        target: &'a ObjectKey,
+    ) -> impl Iterator<Item = &'a BackupConfiguration> + 'a {
         self.backup_configurations
             .iter()
-            .filter(move |(k, c)| c.spec.target.as_ref().is_some_and(|t| target_key(t, &k.namespace) == *target))
+            .filter(move |(k, c)| {
+                c.spec
+                    .target
+                    .as_ref()
+                    .is_some_and(|t| target_key(t, &k.namespace) == *target)
+            })
             .map(|(_, c)| c)
     }
 
@@ -86,11 +120,20 @@ impl World {
     /// target are paused while it is not terminal.
     pub fn restore_active_on(&self, target: &ObjectKey) -> Option<&RestoreSession> {
         self.restore_sessions.iter().find_map(|(k, r)| {
-            let aims = r.spec.target.as_ref().is_some_and(|t| target_key(t, &k.namespace) == *target);
+            let aims = r
+                .spec
+                .target
+                .as_ref()
+                .is_some_and(|t| target_key(t, &k.namespace) == *target);
             let phase = r.status.as_ref().and_then(|s| s.phase);
             let active = !matches!(
                 phase,
-                Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
+                Some(
+                    RestorePhase::Succeeded
+                        | RestorePhase::Failed
+                        | RestorePhase::Invalid
+                        | RestorePhase::Unknown
+                )
             );
             (aims && active && !is_deleting(&r.metadata)).then_some(r)
         })
@@ -99,7 +142,11 @@ impl World {
 
 /// Namespace and name of a target, defaulting the namespace to the referrer's.
 pub fn target_key(target: &TypedObjectReference, default_namespace: &str) -> ObjectKey {
-    let namespace = if target.namespace.is_empty() { default_namespace } else { &target.namespace };
+    let namespace = if target.namespace.is_empty() {
+        default_namespace
+    } else {
+        &target.namespace
+    };
     ObjectKey::new(namespace, target.name.clone())
 }
 

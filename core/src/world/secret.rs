@@ -62,7 +62,10 @@ impl Secret {
         Self {
             namespace: namespace.into(),
             name: name.into(),
-            data: data.into_iter().map(|(k, v)| (k.into(), SecretValue::new(v))).collect(),
+            data: data
+                .into_iter()
+                .map(|(k, v)| (k.into(), SecretValue::new(v)))
+                .collect(),
         }
     }
 

@@ -515,3 +515,41 @@ fn we_read_kubestash_style_stdin_snapshots_written_by_restic() {
         .unwrap();
     restic(&path, &["check", "--read-data"], None).unwrap();
 }
+
+#[test]
+fn reads_reload_a_stale_index_after_another_writer_adds_data() {
+    let rt = rt();
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let reader = Repo::init(store.clone(), "mem:r", &pw(), rt.handle().clone()).unwrap();
+    let writer = Repo::open(store, "mem:r", &pw(), rt.handle().clone()).unwrap();
+    writer
+        .backup(vec![entry("/a", data(70, 100_000))], &meta())
+        .unwrap();
+    let first = reader.find_snapshot("latest").unwrap();
+    assert_eq!(read_all(&reader, &first, "/a"), data(70, 100_000)); // caches the index
+    writer
+        .backup(vec![entry("/b", data(71, 900_000))], &meta())
+        .unwrap();
+    let second = reader
+        .find_snapshot(&writer.snapshots().unwrap()[1].id)
+        .unwrap();
+    assert_eq!(reader.files(&second).unwrap()[0].size, 900_000);
+    assert_eq!(read_all(&reader, &second, "/b"), data(71, 900_000));
+}
+
+#[test]
+fn backup_whose_lock_is_broken_meanwhile_is_discarded() {
+    let rt = rt();
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let repo = Repo::init(store.clone(), "mem:r", &pw(), rt.handle().clone()).unwrap();
+    let (s, h) = (store.clone(), rt.handle().clone());
+    // Someone runs `cairn unlock` while we read the entry.
+    let sneaky = SourceEntry::new("/t", move || {
+        h.block_on(crate::lock::unlock(s.as_ref(), "mem:r"))
+            .unwrap();
+        Ok(Box::new(std::io::Cursor::new(data(80, 1000))) as Box<dyn Read + Send>)
+    });
+    let err = repo.backup(vec![sneaky], &meta()).unwrap_err();
+    assert!(matches!(err, Error::LockLost { .. }), "{err}");
+    assert!(repo.snapshots().unwrap().is_empty());
+}

@@ -1,0 +1,415 @@
+//! RestoreSession: validation, target, backups of the target paused while it runs, the
+//! restore job (with `latest` resolved to the newest Succeeded Snapshot), component
+//! status from the job's facts, `RestoreIncomplete`, the final step and the phase.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::api::component::SNAPSHOT_LATEST;
+use crate::api::condition::{has_condition, is_condition_false, is_condition_true};
+use crate::api::condition_type::*;
+use crate::api::restore_session::{ComponentRestoreStatus, RestorePhase};
+use crate::api::{
+    BackupSessionPhase, Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot,
+    SnapshotPhase, TypedObjectReference,
+};
+use crate::effect::{Effect, Plan};
+use crate::event::Event;
+use crate::job::{
+    JobFact, JobKey, JobKind, JobPhase, JobResult, JobSpec, RestoreComponentSource, RestoreSource,
+};
+use crate::plan::GoDuration;
+use crate::world::object::created_at;
+use crate::world::query::target_key;
+use crate::world::{ObjectKey, ObjectRef, Status, World};
+
+use super::executor::{resolve_tasks, BuiltIns, Direction};
+use super::repository::snapshot_time;
+use super::validation::validate_restore;
+use super::write::{ensure_finalizer, patch_status, set_and_announce, set_quietly};
+
+/// Reconciles one live RestoreSession.
+pub fn reconcile_restore(
+    world: &World,
+    restore: &RestoreSession,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let me = ObjectRef::of(Kind::RestoreSession, &restore.metadata);
+    ensure_finalizer(plan, &me, &restore.metadata);
+    let old = restore.status.as_ref();
+    let mut status = old.cloned().unwrap_or_default();
+    if matches!(
+        status.phase,
+        Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid)
+    ) {
+        return;
+    }
+    let problems = validate_restore(restore);
+    let valid = problems.is_empty();
+    let message = if valid {
+        format!("RestoreSession {} passed validation", me.key)
+    } else {
+        format!(
+            "RestoreSession {} is invalid: {}; fix the spec",
+            me.key,
+            problems.join("; ")
+        )
+    };
+    let reason = if valid {
+        REASON_RESOURCE_VALIDATION_PASSED
+    } else {
+        REASON_RESOURCE_VALIDATION_FAILED
+    };
+    set_and_announce(
+        plan,
+        &me,
+        &mut status.conditions,
+        TYPE_VALIDATION_PASSED,
+        valid,
+        reason,
+        message,
+        now,
+    );
+    if valid {
+        progress(world, restore, &me, &mut status, now, plan);
+    }
+    status.phase = Some(status.calculate_phase());
+    if status.phase != old.and_then(|s| s.phase)
+        && matches!(
+            status.phase,
+            Some(RestorePhase::Succeeded | RestorePhase::Failed)
+        )
+    {
+        let started = created_at(&restore.metadata).unwrap_or(now);
+        status.duration = GoDuration::from_chrono(now - started)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let ok = status.phase == Some(RestorePhase::Succeeded);
+        let text = format!(
+            "RestoreSession {} {} after {}",
+            me.key,
+            if ok {
+                "succeeded"
+            } else {
+                "failed: see its conditions and components"
+            },
+            status.duration
+        );
+        plan.push(Effect::Emit(if ok {
+            Event::normal(me.clone(), "RestoreSessionSucceeded", text)
+        } else {
+            Event::warning(me.clone(), "RestoreSessionFailed", text)
+        }));
+    }
+    patch_status(plan, &me, old, status, Status::RestoreSession);
+}
+
+fn progress(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+    status: &mut RestoreSessionStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let target = restore.spec.target.clone();
+    if let Some(t) = &target {
+        status.target_found = Some(world.app_binding(t, &me.key.namespace).is_some());
+        let key = target_key(t, &me.key.namespace);
+        status.paused_backups = world
+            .target_configurations(&key)
+            .map(|c| {
+                TypedObjectReference::new(
+                    crate::api::group::CORE_GROUP,
+                    "BackupConfiguration",
+                    c.metadata.namespace.clone().unwrap_or_default(),
+                    c.metadata.name.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
+    let key = JobKey::new(
+        JobKind::Restore,
+        me.key.namespace.clone(),
+        me.key.name.clone(),
+    );
+    match world.jobs.get(&key) {
+        Some(job) => follow_job(job, me, status, now, plan),
+        None if has_condition(&status.conditions, TYPE_RESTORE_EXECUTOR_ENSURED) => {}
+        None => {
+            if status.target_found == Some(false) || backup_running_on(world, restore, me) {
+                return; // waits: the target appears, or the backup finishes
+            }
+            match restore_job(world, restore, me, key, now) {
+                Ok(spec) => {
+                    status.total_components =
+                        i32::try_from(spec.restore.as_ref().map_or(0, |r| r.components.len()))
+                            .unwrap_or(0);
+                    status.restore_deadline = spec.deadline;
+                    plan.push(Effect::RunJob(spec));
+                    let msg = format!("restore executor started for RestoreSession {}", me.key);
+                    set_and_announce(
+                        plan,
+                        me,
+                        &mut status.conditions,
+                        TYPE_RESTORE_EXECUTOR_ENSURED,
+                        true,
+                        REASON_SUCCESSFULLY_ENSURED_RESTORE_EXECUTOR,
+                        msg,
+                        now,
+                    );
+                }
+                Err(why) => {
+                    let msg = format!(
+                        "cannot start the restore of RestoreSession {}: {why}",
+                        me.key
+                    );
+                    set_and_announce(
+                        plan,
+                        me,
+                        &mut status.conditions,
+                        TYPE_RESTORE_EXECUTOR_ENSURED,
+                        false,
+                        REASON_FAILED_TO_ENSURE_RESTORE_EXECUTOR,
+                        msg,
+                        now,
+                    );
+                }
+            }
+        }
+    }
+    let done = matches!(
+        status.components_phase(),
+        RestorePhase::Succeeded | RestorePhase::Failed
+    ) || is_condition_true(&status.conditions, TYPE_RESTORE_INCOMPLETE)
+        || is_condition_false(&status.conditions, TYPE_RESTORE_EXECUTOR_ENSURED);
+    if done && !has_condition(&status.conditions, TYPE_METRICS_PUSHED) {
+        set_quietly(
+            &mut status.conditions,
+            TYPE_METRICS_PUSHED,
+            true,
+            REASON_SUCCESSFULLY_PUSHED_METRICS,
+            format!("metrics of RestoreSession {} recorded", me.key),
+            now,
+        );
+    }
+    if let Some(deadline) = status.restore_deadline.filter(|d| now < *d && !done) {
+        plan.wake_at(deadline);
+    }
+}
+
+/// Whether a backup of the restore's target is running (a restore never overlaps one).
+fn backup_running_on(world: &World, restore: &RestoreSession, me: &ObjectRef) -> bool {
+    let Some(target) = restore
+        .spec
+        .target
+        .as_ref()
+        .map(|t| target_key(t, &me.key.namespace))
+    else {
+        return false;
+    };
+    world.backup_sessions.iter().any(|(k, s)| {
+        let running =
+            s.status.as_ref().and_then(|st| st.phase) == Some(BackupSessionPhase::Running);
+        let invoker = s
+            .spec
+            .invoker
+            .as_ref()
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        let config = world
+            .backup_configurations
+            .get(&ObjectKey::new(k.namespace.clone(), invoker));
+        running
+            && config
+                .and_then(|c| c.spec.target.as_ref())
+                .is_some_and(|t| target_key(t, &k.namespace) == target)
+    })
+}
+
+fn follow_job(
+    job: &JobFact,
+    me: &ObjectRef,
+    status: &mut RestoreSessionStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let planned: Vec<String> = job
+        .spec
+        .restore
+        .as_ref()
+        .map(|r| r.components.keys().cloned().collect())
+        .unwrap_or_default();
+    if let Some(JobResult::Restore(results)) = &job.result {
+        for (name, r) in results {
+            let phase = match r.phase {
+                crate::api::ComponentPhase::Succeeded => RestorePhase::Succeeded,
+                crate::api::ComponentPhase::Failed => RestorePhase::Failed,
+                crate::api::ComponentPhase::Running => RestorePhase::Running,
+                crate::api::ComponentPhase::Pending => RestorePhase::Pending,
+            };
+            status.components.insert(
+                name.clone(),
+                ComponentRestoreStatus {
+                    phase: Some(phase),
+                    progress: None,
+                    duration: r.duration.clone(),
+                    error: r.error.clone(),
+                },
+            );
+        }
+    } else if job.phase == JobPhase::Running {
+        for name in planned {
+            status
+                .components
+                .entry(name)
+                .or_insert(ComponentRestoreStatus {
+                    phase: Some(RestorePhase::Running),
+                    ..ComponentRestoreStatus::default()
+                });
+        }
+    }
+    let late = status.restore_deadline.is_some_and(|d| now >= d) && !job.is_finished();
+    if late {
+        plan.push(Effect::CancelJob(job.spec.key.clone()));
+    }
+    if (job.phase == JobPhase::Failed && job.result.is_none()) || late {
+        let why = if late {
+            "the restore passed its restoreTimeout".to_owned()
+        } else {
+            job.message.clone()
+        };
+        let msg = format!(
+            "the restore executor of RestoreSession {} terminated before completion: {why}",
+            me.key
+        );
+        set_and_announce(
+            plan,
+            me,
+            &mut status.conditions,
+            TYPE_RESTORE_INCOMPLETE,
+            true,
+            REASON_RESTORE_EXECUTOR_TERMINATED_BEFORE_COMPLETION,
+            msg,
+            now,
+        );
+    }
+}
+
+/// The Snapshot to restore: the named one, or the newest Succeeded one for `latest`.
+pub fn resolve_snapshot<'w>(
+    world: &'w World,
+    namespace: &str,
+    repository: &str,
+    snapshot: &str,
+) -> Result<&'w Snapshot, String> {
+    let succeeded =
+        |s: &&Snapshot| s.status.as_ref().and_then(|st| st.phase) == Some(SnapshotPhase::Succeeded);
+    if snapshot == SNAPSHOT_LATEST {
+        return world
+            .repository_snapshots(namespace, repository)
+            .filter(succeeded)
+            .max_by_key(|s| (snapshot_time(s), s.metadata.name.clone()))
+            .ok_or_else(|| format!("Repository {namespace}/{repository} has no Succeeded Snapshot to restore as \"latest\""));
+    }
+    let found = world
+        .snapshots
+        .get(&ObjectKey::new(namespace, snapshot))
+        .ok_or_else(|| format!("Snapshot {namespace}/{snapshot} not found"))?;
+    if !succeeded(&found) {
+        return Err(format!(
+            "Snapshot {namespace}/{snapshot} is not Succeeded and cannot be restored"
+        ));
+    }
+    Ok(found)
+}
+
+fn restore_job(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+    key: JobKey,
+    now: DateTime<Utc>,
+) -> Result<JobSpec, String> {
+    let ds = restore.spec.data_source.clone().unwrap_or_default();
+    let namespace = restore.data_source_namespace().to_owned();
+    let snapshot = resolve_snapshot(world, &namespace, &ds.repository, &ds.snapshot)?;
+    let snapshot_name = snapshot.metadata.name.clone().unwrap_or_default();
+    let repo = world
+        .repositories
+        .get(&ObjectKey::new(
+            namespace.clone(),
+            snapshot.spec.repository.clone(),
+        ))
+        .ok_or_else(|| {
+            format!(
+                "Repository {namespace}/{} not found",
+                snapshot.spec.repository
+            )
+        })?;
+    let components: BTreeMap<String, RestoreComponentSource> = snapshot
+        .status
+        .iter()
+        .flat_map(|s| s.components.iter())
+        .filter(|(name, _)| ds.components.is_empty() || ds.components.contains(name))
+        .map(|(name, c)| {
+            let id = c
+                .restic_stats
+                .first()
+                .and_then(|r| r.summary.as_ref())
+                .map(|s| s.id.clone())
+                .unwrap_or_default();
+            (
+                name.clone(),
+                RestoreComponentSource {
+                    path: c.path.clone(),
+                    restic_id: id,
+                },
+            )
+        })
+        .collect();
+    let info = restore.spec.addon.clone().unwrap_or_default();
+    let target = restore.spec.target.clone().unwrap_or_default();
+    let app = world.app_binding(&target, &me.key.namespace);
+    let builtins: BuiltIns = BTreeMap::from([
+        ("namespace".to_owned(), me.key.namespace.clone()),
+        ("restoreSession".to_owned(), me.key.name.clone()),
+        ("snapshot".to_owned(), snapshot_name.clone()),
+        ("invokerKind".to_owned(), "RestoreSession".to_owned()),
+        ("invokerName".to_owned(), me.key.name.clone()),
+    ]);
+    let tasks = resolve_tasks(world, &info, Direction::Restore, &builtins, app)?;
+    let timeout = restore
+        .spec
+        .restore_timeout
+        .as_deref()
+        .and_then(|t| GoDuration::parse(t).ok());
+    let encryption_secret = ds
+        .encryption_secret
+        .clone()
+        .or_else(|| repo.spec.encryption_secret.clone());
+    Ok(JobSpec {
+        key,
+        target,
+        addon: info.name.clone(),
+        tasks,
+        snapshots: Vec::new(),
+        restore: Some(RestoreSource {
+            snapshot: snapshot_name,
+            repository: snapshot.spec.repository.clone(),
+            repository_path: repo.spec.path.clone(),
+            storage: repo.spec.storage_ref.clone(),
+            encryption_secret: encryption_secret.map(|s| {
+                ObjectReference::new(s.namespace_or(&namespace).to_owned(), s.name.clone())
+            }),
+            components,
+        }),
+        deadline: timeout.map(|t| now + t.to_chrono()),
+        runtime: info
+            .job_template
+            .clone()
+            .or(info.container_runtime_settings.clone()),
+    })
+}

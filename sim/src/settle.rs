@@ -1,0 +1,71 @@
+//! One controller turn, as every driver runs it: reconcile, apply, repeat until the plan
+//! is empty (a bounded loop), checking the core's invariants after every round.
+//!
+//! This is the only place the simulator and the model call the core's decisions; they
+//! differ only in how they play the environment around it.
+
+use cairn_core::effect::Effect;
+use std::fmt;
+
+use cairn_core::invariants::{self, Violation};
+use cairn_core::reconcile::reconcile;
+use cairn_core::world::{apply, World};
+use chrono::{DateTime, Utc};
+
+use crate::request::Request;
+
+/// Rounds after which a plan that is still not empty counts as a livelock.
+pub const MAX_ROUNDS: usize = 24;
+
+/// What one turn produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Turn {
+    /// Storage requests the core made, in order.
+    pub requests: Vec<Request>,
+    /// The earliest time the core wants to look again without a new fact.
+    pub next_wakeup: Option<DateTime<Utc>>,
+    /// Effects applied, in order (the simulator hashes them into its trace).
+    pub effects: Vec<Effect>,
+}
+
+/// Why a turn failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Broken {
+    /// A core invariant does not hold.
+    Invariant(Violation),
+    /// The plan never became empty.
+    Livelock(String),
+}
+
+impl fmt::Display for Broken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Broken::Invariant(v) => write!(f, "invariant broken: {v}"),
+            Broken::Livelock(what) => write!(f, "livelock: {what}"),
+        }
+    }
+}
+
+/// Runs the controller to quiescence at `now`; `Err` names the broken invariant or the
+/// livelock.
+pub fn settle(world: &mut World, now: DateTime<Utc>) -> Result<Turn, Broken> {
+    let mut turn = Turn::default();
+    for _ in 0..MAX_ROUNDS {
+        let plan = reconcile(world, now);
+        turn.next_wakeup = plan.next_wakeup;
+        if plan.effects.is_empty() {
+            invariants::check(world).map_err(Broken::Invariant)?;
+            return Ok(turn);
+        }
+        let before = world.clone();
+        for effect in &plan.effects {
+            apply(world, effect);
+            turn.requests.extend(Request::of(effect));
+        }
+        invariants::check(world).map_err(Broken::Invariant)?;
+        invariants::check_transition(&before, world).map_err(Broken::Invariant)?;
+        turn.effects.extend(plan.effects);
+    }
+    let stuck: Vec<String> = reconcile(world, now).effects.iter().map(|e| format!("{e:?}")).collect();
+    Err(Broken::Livelock(format!("reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}", stuck.join(" | "))))
+}

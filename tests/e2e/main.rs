@@ -1,0 +1,5 @@
+//! End-to-end tests of the `cairn` binary against real servers: MariaDB, a moto S3 server and the restic CLI.
+
+mod cli;
+mod faults;
+mod round_trip;
