@@ -242,11 +242,24 @@ mod tests {
     #[test]
     fn backup_accepts_the_documented_form() {
         let cli = Cli::try_parse_from([
-            "cairn", "backup", "--db", "mysql://root@127.0.0.1:3306", "--repo", "/tmp/r",
-            "--databases", "a,b", "--parallel", "4", "--format", "sql", "--json",
+            "cairn",
+            "backup",
+            "--db",
+            "mysql://root@127.0.0.1:3306",
+            "--repo",
+            "/tmp/r",
+            "--databases",
+            "a,b",
+            "--parallel",
+            "4",
+            "--format",
+            "sql",
+            "--json",
         ])
         .unwrap();
-        let Command::Backup(args) = cli.command else { panic!("not backup") };
+        let Command::Backup(args) = cli.command else {
+            panic!("not backup")
+        };
         assert_eq!(args.databases, Some(vec!["a".to_string(), "b".to_string()]));
         assert_eq!(args.parallel, Some(4));
         assert_eq!(args.format, Format::Sql);
@@ -256,12 +269,26 @@ mod tests {
     #[test]
     fn restore_accepts_the_documented_form() {
         let cli = Cli::try_parse_from([
-            "cairn", "restore", "--db", "mysql://root@127.0.0.1:3306", "--repo", "/tmp/r",
-            "--snapshot", "latest", "--databases", "a", "--rename-database", "a:b",
-            "--parallel", "2", "--json",
+            "cairn",
+            "restore",
+            "--db",
+            "mysql://root@127.0.0.1:3306",
+            "--repo",
+            "/tmp/r",
+            "--snapshot",
+            "latest",
+            "--databases",
+            "a",
+            "--rename-database",
+            "a:b",
+            "--parallel",
+            "2",
+            "--json",
         ])
         .unwrap();
-        let Command::Restore(args) = cli.command else { panic!("not restore") };
+        let Command::Restore(args) = cli.command else {
+            panic!("not restore")
+        };
         assert_eq!(args.rename_database, vec!["a:b".to_string()]);
         assert_eq!(args.snapshot, "latest");
     }

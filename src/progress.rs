@@ -27,7 +27,11 @@ pub struct Reporter {
 
 impl Reporter {
     /// Starts reporting `what` (e.g. "backup"); `quiet` turns reporting off (JSON output).
-    pub fn start(what: &'static str, quiet: bool, sample: impl Fn() -> Counters + Send + 'static) -> Self {
+    pub fn start(
+        what: &'static str,
+        quiet: bool,
+        sample: impl Fn() -> Counters + Send + 'static,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         if quiet {
             return Self { stop, handle: None };
@@ -41,7 +45,10 @@ impl Reporter {
                 log_lines(what, &flag, &sample)
             }
         });
-        Self { stop, handle: Some(handle) }
+        Self {
+            stop,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -57,8 +64,10 @@ impl Drop for Reporter {
 fn draw_bar(what: &str, stop: &AtomicBool, sample: &dyn Fn() -> Counters) {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(what.to_string());
     let started = Instant::now();
@@ -80,7 +89,12 @@ fn log_lines(what: &str, stop: &AtomicBool, sample: &dyn Fn() -> Counters) {
         if last.elapsed() >= Duration::from_secs(10) {
             last = Instant::now();
             let c = sample();
-            tracing::info!("{what}: {}/{} done, {}", c.done, c.total, describe(c, started.elapsed()));
+            tracing::info!(
+                "{what}: {}/{} done, {}",
+                c.done,
+                c.total,
+                describe(c, started.elapsed())
+            );
         }
     }
 }
@@ -102,7 +116,15 @@ mod tests {
 
     #[test]
     fn describe_gives_rows_size_and_speed() {
-        let c = Counters { rows: 10, bytes: 2 * 1_048_576, done: 1, total: 2 };
-        assert_eq!(describe(c, Duration::from_secs(2)), "10 rows, 2.0 MiB, 1.0 MiB/s");
+        let c = Counters {
+            rows: 10,
+            bytes: 2 * 1_048_576,
+            done: 1,
+            total: 2,
+        };
+        assert_eq!(
+            describe(c, Duration::from_secs(2)),
+            "10 rows, 2.0 MiB, 1.0 MiB/s"
+        );
     }
 }

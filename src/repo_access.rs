@@ -38,12 +38,20 @@ impl RepoAccess {
                 )
             })?,
         };
-        Ok(Self { label: location.to_string(), store, password })
+        Ok(Self {
+            label: location.to_string(),
+            store,
+            password,
+        })
     }
 
     /// Opens the existing repository (blocking work runs off the async threads).
     pub async fn open(&self) -> Result<Arc<Repo>> {
-        let (store, label, password) = (self.store.clone(), self.label.clone(), self.password.clone());
+        let (store, label, password) = (
+            self.store.clone(),
+            self.label.clone(),
+            self.password.clone(),
+        );
         let rt = Handle::current();
         let repo = tokio::task::spawn_blocking(move || Repo::open(store, &label, &password, rt))
             .await
@@ -53,7 +61,11 @@ impl RepoAccess {
 
     /// Creates a new repository.
     pub async fn init(&self) -> Result<Arc<Repo>> {
-        let (store, label, password) = (self.store.clone(), self.label.clone(), self.password.clone());
+        let (store, label, password) = (
+            self.store.clone(),
+            self.label.clone(),
+            self.password.clone(),
+        );
         let rt = Handle::current();
         let repo = tokio::task::spawn_blocking(move || Repo::init(store, &label, &password, rt))
             .await
@@ -63,6 +75,10 @@ impl RepoAccess {
 }
 
 /// Runs blocking repository work on the blocking pool.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.context("background task failed")?
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("background task failed")?
 }

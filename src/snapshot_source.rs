@@ -17,15 +17,22 @@ impl RepoSnapshotSource {
     /// Lists the snapshot's files once, so `exists` is cheap.
     pub fn new(repo: Arc<Repo>, snapshot: SnapshotInfo) -> anyhow::Result<Self> {
         let paths = repo.files(&snapshot)?.into_iter().map(|f| f.path).collect();
-        Ok(Self { repo, snapshot, paths })
+        Ok(Self {
+            repo,
+            snapshot,
+            paths,
+        })
     }
 }
 
 impl SnapshotSource for RepoSnapshotSource {
     fn open(&self, path: &str) -> std::io::Result<Box<dyn Read + Send>> {
-        self.repo
-            .open_file(&self.snapshot, path)
-            .map_err(|err| std::io::Error::other(format!("reading {path} from snapshot {}: {err}", self.snapshot.short_id)))
+        self.repo.open_file(&self.snapshot, path).map_err(|err| {
+            std::io::Error::other(format!(
+                "reading {path} from snapshot {}: {err}",
+                self.snapshot.short_id
+            ))
+        })
     }
 
     fn exists(&self, path: &str) -> bool {

@@ -48,13 +48,11 @@ pub async fn run(args: BackupArgs) -> Result<()> {
     };
     let reporter = {
         let progress = progress.clone();
-        Reporter::start("backup", args.json, move || {
-            Counters {
-                rows: progress.rows.load(Ordering::Relaxed),
-                bytes: progress.bytes.load(Ordering::Relaxed),
-                done: progress.entries_done.load(Ordering::Relaxed) as u64,
-                total: progress.entries_total as u64,
-            }
+        Reporter::start("backup", args.json, move || Counters {
+            rows: progress.rows.load(Ordering::Relaxed),
+            bytes: progress.bytes.load(Ordering::Relaxed),
+            done: progress.entries_done.load(Ordering::Relaxed) as u64,
+            total: progress.entries_total as u64,
         })
     };
     let archive = {
@@ -69,14 +67,19 @@ pub async fn run(args: BackupArgs) -> Result<()> {
         (Ok(summary), Err(err)) => {
             let id = summary.snapshot_id.clone();
             let repo = repo.clone();
-            blocking(move || Ok(repo.forget_ids(&[id], false)?)).await.ok();
+            blocking(move || Ok(repo.forget_ids(&[id], false)?))
+                .await
+                .ok();
             return Err(err).context(format!(
                 "backup of {db_name} failed; the incomplete snapshot {} was removed from {}",
                 summary.snapshot_id, access.label
             ));
         }
         (Err(err), _) => {
-            return Err(err).context(format!("backup of {db_name} into {} failed; no snapshot was saved", access.label))
+            return Err(err).context(format!(
+                "backup of {db_name} into {} failed; no snapshot was saved",
+                access.label
+            ))
         }
     };
     let (summary, report) = summary;
@@ -147,7 +150,10 @@ impl AnyDump {
 }
 
 fn to_source_entry(entry: DumpEntry) -> SourceEntry {
-    SourceEntry { path: entry.path, open: entry.open }
+    SourceEntry {
+        path: entry.path,
+        open: entry.open,
+    }
 }
 
 fn consistency_mode(args: &BackupArgs) -> ConsistencyMode {
@@ -170,14 +176,20 @@ fn format_name(format: Format) -> &'static str {
 
 /// CPU count, the default parallelism.
 pub fn default_parallel() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "cairn".to_string())
 }

@@ -23,7 +23,11 @@ pub async fn run(args: CheckArgs) -> Result<()> {
         );
     }
     if !args.json {
-        println!("no errors were found in {}{}", access.label, if read_data { " (all data read)" } else { "" });
+        println!(
+            "no errors were found in {}{}",
+            access.label,
+            if read_data { " (all data read)" } else { "" }
+        );
     }
     Ok(())
 }

@@ -7,8 +7,12 @@ use cairn_db::conn::{password_from_env, DbTarget, Secret};
 
 /// Parses `--db` and takes the password from `--db-password-file` or `MYSQL_PWD`.
 pub fn resolve(args: &DbArgs) -> Result<DbTarget> {
-    let mut target = DbTarget::parse_url(&args.db)
-        .with_context(|| format!("invalid database address {:?} (expected mysql://USER@HOST:PORT)", args.db))?;
+    let mut target = DbTarget::parse_url(&args.db).with_context(|| {
+        format!(
+            "invalid database address {:?} (expected mysql://USER@HOST:PORT)",
+            args.db
+        )
+    })?;
     if let Some(path) = &args.db_password_file {
         target = target.with_password(Some(Secret::new(read_password_file(path, "database")?)));
     } else if let Some(pw) = password_from_env() {

@@ -30,7 +30,11 @@ pub async fn run(args: ForgetArgs) -> Result<()> {
             "kept {} snapshots, removed {}{}",
             report.kept.len(),
             report.removed.len(),
-            if prune { ", pruned unreferenced data" } else { "" }
+            if prune {
+                ", pruned unreferenced data"
+            } else {
+                ""
+            }
         );
     }
     Ok(())

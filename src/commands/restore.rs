@@ -44,10 +44,18 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
         let progress = progress.clone();
         Reporter::start("restore", args.json, move || {
             let p = progress.snapshot();
-            Counters { rows: p.rows, bytes: p.bytes, done: p.chunks_done, total: p.chunks_total }
+            Counters {
+                rows: p.rows,
+                bytes: p.bytes,
+                done: p.chunks_done,
+                total: p.chunks_total,
+            }
         })
     };
-    let what = format!("restore of snapshot {} from {} into {db_name}", snapshot.short_id, access.label);
+    let what = format!(
+        "restore of snapshot {} from {} into {db_name}",
+        snapshot.short_id, access.label
+    );
     let report = if source.exists(cairn_db::manifest::MANIFEST_PATH) {
         restore_native(&target, source.clone(), &options, progress.clone()).await
     } else if source.exists(SQL_DUMP_PATH) {
@@ -92,7 +100,10 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
         );
     }
     if report.verified == Some(false) {
-        bail!("{what}: verification failed: {}", report.mismatches.join("; "));
+        bail!(
+            "{what}: verification failed: {}",
+            report.mismatches.join("; ")
+        );
     }
     Ok(())
 }
@@ -102,8 +113,12 @@ fn parse_renames(values: &[String]) -> Result<Vec<(String, String)>> {
     values
         .iter()
         .map(|v| match v.split_once(':') {
-            Some((old, new)) if !old.is_empty() && !new.is_empty() => Ok((old.to_string(), new.to_string())),
-            _ => bail!("invalid --rename-database {v:?}: expected OLD:NEW, e.g. shop:shop_restored"),
+            Some((old, new)) if !old.is_empty() && !new.is_empty() => {
+                Ok((old.to_string(), new.to_string()))
+            }
+            _ => {
+                bail!("invalid --rename-database {v:?}: expected OLD:NEW, e.g. shop:shop_restored")
+            }
         })
         .collect()
 }
@@ -114,7 +129,10 @@ mod tests {
 
     #[test]
     fn renames_parse_and_reject_bad_forms() {
-        assert_eq!(parse_renames(&["a:b".into()]).unwrap(), vec![("a".into(), "b".into())]);
+        assert_eq!(
+            parse_renames(&["a:b".into()]).unwrap(),
+            vec![("a".into(), "b".into())]
+        );
         assert!(parse_renames(&["ab".into()]).is_err());
         assert!(parse_renames(&[":b".into()]).is_err());
     }

@@ -14,7 +14,10 @@ pub async fn run(args: SnapshotsArgs) -> Result<()> {
         print_json(&serde_json::to_value(&snapshots)?);
         return Ok(());
     }
-    println!("{:<10} {:<25} {:<16} {:<20} paths", "ID", "TIME", "HOST", "TAGS");
+    println!(
+        "{:<10} {:<25} {:<16} {:<20} paths",
+        "ID", "TIME", "HOST", "TAGS"
+    );
     for s in &snapshots {
         println!(
             "{:<10} {:<25} {:<16} {:<20} {}",
