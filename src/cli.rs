@@ -52,6 +52,8 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Remove a repository lock left by a process that is gone.
     Unlock(RepoArgs),
+    /// Print the CustomResourceDefinitions of every kind (multi-document YAML).
+    Crds,
 }
 
 /// Where the repository is and how to open it.

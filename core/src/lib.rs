@@ -4,12 +4,12 @@
 //! performs IO or depends on hash-map iteration order. Time and ids are inputs.
 
 pub mod api;
-pub mod crd;
-pub mod plan;
 pub mod catalog;
+pub mod crd;
 pub mod effect;
 pub mod event;
 pub mod invariants;
 pub mod job;
+pub mod plan;
 pub mod reconcile;
 pub mod world;

@@ -12,3 +12,6 @@ mod restore_story;
 
 #[path = "scenarios/faults.rs"]
 mod faults;
+
+#[path = "scenarios/recovery_story.rs"]
+mod recovery_story;

@@ -55,18 +55,26 @@ impl fmt::Debug for Action {
             Action::CreateStorage => f.write_str("the user applies the BackupStorage"),
             Action::CreateRetention => f.write_str("the user applies the RetentionPolicy"),
             Action::CreateConfiguration => f.write_str("the user applies the BackupConfiguration"),
-            Action::TogglePause => f.write_str("the user flips `paused` on the BackupConfiguration"),
+            Action::TogglePause => {
+                f.write_str("the user flips `paused` on the BackupConfiguration")
+            }
             Action::DeleteConfiguration => f.write_str("the user deletes the BackupConfiguration"),
             Action::CreateRestore => f.write_str("the user applies the RestoreSession"),
             Action::Answer(request, true) => write!(f, "the storage completes: {request:?}"),
-            Action::Answer(request, false) => write!(f, "the storage is unavailable and fails: {request:?}"),
+            Action::Answer(request, false) => {
+                write!(f, "the storage is unavailable and fails: {request:?}")
+            }
             Action::StartJob(key) => write!(f, "{} starts running", job_name(key)),
             Action::EndJob(key, end) => write!(f, "{} {end:?}", job_name(key)),
             Action::FinishHook(key, ok) => {
                 let verb = if *ok { "succeeds" } else { "fails" };
                 write!(f, "hook {} of {} {verb}", key.name, key.session)
             }
-            Action::Tick(at) => write!(f, "the clock advances to {}", at.format("%Y-%m-%d %H:%M:%S")),
+            Action::Tick(at) => write!(
+                f,
+                "the clock advances to {}",
+                at.format("%Y-%m-%d %H:%M:%S")
+            ),
             Action::Restart => f.write_str("the controller restarts (volatile state lost)"),
             Action::Redeliver => f.write_str("the last fact is delivered a second time"),
         }

@@ -15,7 +15,10 @@ pub struct Clock {
 impl Clock {
     /// A clock starting at `start`, without skew.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self { now: start, skew: Duration::zero() }
+        Self {
+            now: start,
+            skew: Duration::zero(),
+        }
     }
 
     /// True simulated time (what the environment uses for its own timers).

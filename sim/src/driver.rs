@@ -142,9 +142,15 @@ impl Simulation {
             }
             observe(&mut self.world, Fact::Applied(manifests::app_binding(&ns)));
             let storage_at = now + Duration::seconds(self.prng.between(0, 600) as i64);
-            self.at(storage_at, Due::Fact(Fact::Applied(manifests::storage(&ns, storage_at))));
+            self.at(
+                storage_at,
+                Due::Fact(Fact::Applied(manifests::storage(&ns, storage_at))),
+            );
             let retention_at = now + Duration::seconds(self.prng.between(0, 600) as i64);
-            self.at(retention_at, Due::Fact(Fact::Applied(manifests::retention(&ns, retention_at))));
+            self.at(
+                retention_at,
+                Due::Fact(Fact::Applied(manifests::retention(&ns, retention_at))),
+            );
         }
         for i in 0..self.scenario.configurations.len() {
             let at = now + Duration::seconds(self.prng.between(0, 3600) as i64);
@@ -228,7 +234,10 @@ impl Simulation {
 
     fn note(&mut self, step: u64, what: &str) {
         self.trace.write(what.as_bytes());
-        let line = format!("#{step} {} {what}", self.clock.true_now().format("%m-%d %H:%M:%S"));
+        let line = format!(
+            "#{step} {} {what}",
+            self.clock.true_now().format("%m-%d %H:%M:%S")
+        );
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
@@ -286,7 +295,12 @@ impl Simulation {
                 line
             }
             Due::StartJob(key) => {
-                if self.world.jobs.get(&key).is_none_or(|j| j.phase != JobPhase::Pending) {
+                if self
+                    .world
+                    .jobs
+                    .get(&key)
+                    .is_none_or(|j| j.phase != JobPhase::Pending)
+                {
                     return format!("job {}/{} no longer pending", key.namespace, key.session);
                 }
                 observe(&mut self.world, executor::started(&key, now));
@@ -334,25 +348,40 @@ impl Simulation {
         match step {
             UserStep::Configure(i) => {
                 let params = self.scenario.configurations[i].clone();
-                observe(&mut self.world, Fact::Applied(manifests::configuration(&params, now)));
+                observe(
+                    &mut self.world,
+                    Fact::Applied(manifests::configuration(&params, now)),
+                );
                 self.plan_next_edit(i);
-                format!("user applies BackupConfiguration {}/{}", params.namespace, params.name)
+                format!(
+                    "user applies BackupConfiguration {}/{}",
+                    params.namespace, params.name
+                )
             }
             UserStep::TogglePause(i) => {
                 let paused = !self.paused.get(&i).copied().unwrap_or(false);
                 self.paused.insert(i, paused);
                 let mut params = self.scenario.configurations[i].clone();
                 params.paused = paused;
-                observe(&mut self.world, Fact::Applied(manifests::configuration(&params, now)));
+                observe(
+                    &mut self.world,
+                    Fact::Applied(manifests::configuration(&params, now)),
+                );
                 self.plan_next_edit(i);
-                format!("user sets paused={paused} on {}/{}", params.namespace, params.name)
+                format!(
+                    "user sets paused={paused} on {}/{}",
+                    params.namespace, params.name
+                )
             }
             UserStep::Restore(i) => {
                 let params = &self.scenario.configurations[i];
                 self.restores += 1;
                 let name = format!("restore-{}", self.restores);
                 let (ns, repo) = (params.namespace.clone(), params.repositories[0].clone());
-                observe(&mut self.world, Fact::Applied(manifests::restore(&ns, &name, &repo, now)));
+                observe(
+                    &mut self.world,
+                    Fact::Applied(manifests::restore(&ns, &name, &repo, now)),
+                );
                 self.plan_next_edit(i);
                 format!("user applies RestoreSession {ns}/{name} from {repo}")
             }
@@ -387,8 +416,13 @@ impl Simulation {
     /// New jobs get a start time (a pod may also be killed before it ever runs); new
     /// hooks an outcome.
     fn schedule_jobs_and_hooks(&mut self) {
-        let new_jobs: Vec<JobKey> =
-            self.world.jobs.keys().filter(|k| !self.scheduled_jobs.contains(*k)).cloned().collect();
+        let new_jobs: Vec<JobKey> = self
+            .world
+            .jobs
+            .keys()
+            .filter(|k| !self.scheduled_jobs.contains(*k))
+            .cloned()
+            .collect();
         for key in new_jobs {
             self.scheduled_jobs.insert(key.clone());
             let delay = self.prng.between(1, 120);
@@ -403,13 +437,22 @@ impl Simulation {
             .world
             .hooks
             .iter()
-            .filter(|(k, h)| h.outcome == HookOutcome::Pending && !self.scheduled_hooks.contains(*k))
+            .filter(|(k, h)| {
+                h.outcome == HookOutcome::Pending && !self.scheduled_hooks.contains(*k)
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for key in new_hooks {
             self.scheduled_hooks.insert(key.clone());
             let outcome = HookOutcome::Succeeded;
-            self.after(5, Due::Fact(Fact::HookFinished { hook: key, outcome, message: String::new() }));
+            self.after(
+                5,
+                Due::Fact(Fact::HookFinished {
+                    hook: key,
+                    outcome,
+                    message: String::new(),
+                }),
+            );
         }
     }
 }
@@ -419,14 +462,26 @@ fn describe(fact: &Fact) -> String {
     match fact {
         Fact::Applied(o) => format!("applied {}", o.object_ref()),
         Fact::Deleted { object, .. } => format!("deleted {object}"),
-        Fact::BackendInitialized { storage, outcome, .. } => format!("metadata.yaml of {storage}: {outcome:?}"),
+        Fact::BackendInitialized {
+            storage, outcome, ..
+        } => format!("metadata.yaml of {storage}: {outcome:?}"),
         Fact::RepositoryInitialized { path, outcome, .. } => format!("{path}: {outcome:?}"),
-        Fact::SnapshotMetadataUploaded { snapshot, outcome, .. } => format!("YAML of Snapshot {snapshot}: {outcome:?}"),
-        Fact::SnapshotsForgotten { snapshot, outcome, .. } => format!("forget of {snapshot}: {outcome:?}"),
+        Fact::SnapshotMetadataUploaded {
+            snapshot, outcome, ..
+        } => format!("YAML of Snapshot {snapshot}: {outcome:?}"),
+        Fact::SnapshotsForgotten {
+            snapshot, outcome, ..
+        } => format!("forget of {snapshot}: {outcome:?}"),
         Fact::DataWiped { path, outcome, .. } => format!("wipe of {path}: {outcome:?}"),
-        Fact::JobSucceeded { job, .. } => format!("job {}/{} succeeded (again)", job.namespace, job.session),
-        Fact::JobFailed { job, .. } => format!("job {}/{} failed (again)", job.namespace, job.session),
-        Fact::JobVanished { job, .. } => format!("job {}/{} vanished (again)", job.namespace, job.session),
+        Fact::JobSucceeded { job, .. } => {
+            format!("job {}/{} succeeded (again)", job.namespace, job.session)
+        }
+        Fact::JobFailed { job, .. } => {
+            format!("job {}/{} failed (again)", job.namespace, job.session)
+        }
+        Fact::JobVanished { job, .. } => {
+            format!("job {}/{} vanished (again)", job.namespace, job.session)
+        }
         Fact::HookFinished { hook, outcome, .. } => format!("hook {} {outcome:?}", hook.name),
         other => format!("{other:?}"),
     }

@@ -60,11 +60,23 @@ fn backup_result(job: &JobFact, ok: bool) -> JobResult {
                 };
                 let component = Component {
                     path: path.clone(),
-                    phase: Some(if ok { ComponentPhase::Succeeded } else { ComponentPhase::Failed }),
-                    size: if ok { "1.000 MiB".to_owned() } else { String::new() },
+                    phase: Some(if ok {
+                        ComponentPhase::Succeeded
+                    } else {
+                        ComponentPhase::Failed
+                    }),
+                    size: if ok {
+                        "1.000 MiB".to_owned()
+                    } else {
+                        String::new()
+                    },
                     duration: "3s".to_owned(),
                     integrity: ok.then_some(true),
-                    error: if ok { String::new() } else { "lost connection to the database during the dump".to_owned() },
+                    error: if ok {
+                        String::new()
+                    } else {
+                        "lost connection to the database during the dump".to_owned()
+                    },
                     driver: Some(Driver::Restic),
                     restic_stats: if ok { vec![stats] } else { Vec::new() },
                     ..Component::default()
@@ -85,9 +97,17 @@ fn restore_result(job: &JobFact, ok: bool) -> JobResult {
         .flat_map(|r| r.components.keys())
         .map(|name| {
             let result = RestoreComponentResult {
-                phase: if ok { ComponentPhase::Succeeded } else { ComponentPhase::Failed },
+                phase: if ok {
+                    ComponentPhase::Succeeded
+                } else {
+                    ComponentPhase::Failed
+                },
                 duration: "5s".to_owned(),
-                error: if ok { String::new() } else { "lost connection to the database during the load".to_owned() },
+                error: if ok {
+                    String::new()
+                } else {
+                    "lost connection to the database during the load".to_owned()
+                },
             };
             (name.clone(), result)
         })
@@ -97,7 +117,10 @@ fn restore_result(job: &JobFact, ok: bool) -> JobResult {
 
 /// The fact reporting that `job` started.
 pub fn started(key: &JobKey, at: DateTime<Utc>) -> Fact {
-    Fact::JobStarted { job: key.clone(), at }
+    Fact::JobStarted {
+        job: key.clone(),
+        at,
+    }
 }
 
 /// The fact reporting how `job` ended.
@@ -108,7 +131,11 @@ pub fn ended(job: &JobFact, end: JobEnd, at: DateTime<Utc>) -> Fact {
         JobKind::Restore => restore_result(job, ok),
     };
     match end {
-        JobEnd::Succeeded => Fact::JobSucceeded { job: key.clone(), result: result(true), at },
+        JobEnd::Succeeded => Fact::JobSucceeded {
+            job: key.clone(),
+            result: result(true),
+            at,
+        },
         JobEnd::DbDisconnect => Fact::JobFailed {
             job: key.clone(),
             message: "database connection dropped".to_owned(),

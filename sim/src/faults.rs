@@ -39,7 +39,13 @@ impl FaultRates {
     /// Rates for one seed: each fault is switched off in about a third of the runs and
     /// otherwise gets a rate of up to its ceiling.
     pub fn draw(prng: &mut Prng) -> Self {
-        let mut rate = |ceiling: f64| if prng.chance(1.0 / 3.0) { 0.0 } else { prng.unit() * ceiling };
+        let mut rate = |ceiling: f64| {
+            if prng.chance(1.0 / 3.0) {
+                0.0
+            } else {
+                prng.unit() * ceiling
+            }
+        };
         let job_killed = rate(0.2);
         let db_disconnect = rate(0.2);
         let storage_unavailable = rate(0.3);

@@ -7,15 +7,15 @@
 
 pub mod action;
 pub mod clock;
+pub mod driver;
 pub mod executor;
 pub mod faults;
 pub mod fingerprint;
+pub mod liveness;
 pub mod manifests;
 pub mod model;
 pub mod model_state;
 pub mod prng;
 pub mod request;
-pub mod settle;
-pub mod driver;
-pub mod liveness;
 pub mod scenario;
+pub mod settle;

@@ -37,8 +37,15 @@ impl Liveness {
         }
         for (key, r) in &world.restore_sessions {
             let phase = r.status.as_ref().and_then(|s| s.phase);
-            let terminal =
-                matches!(phase, Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown));
+            let terminal = matches!(
+                phase,
+                Some(
+                    RestorePhase::Succeeded
+                        | RestorePhase::Failed
+                        | RestorePhase::Invalid
+                        | RestorePhase::Unknown
+                )
+            );
             match phase.filter(|_| terminal) {
                 Some(p) => self.count((false, key.clone()), format!("{p:?}")),
                 None => unfinished.push(((false, key.clone()), format!("{phase:?}"))),
@@ -53,7 +60,11 @@ impl Liveness {
         for (id, phase) in unfinished {
             let seen = *self.first_seen.entry(id.clone()).or_insert(step);
             if step - seen.max(started) > window {
-                let kind = if id.0 { "BackupSession" } else { "RestoreSession" };
+                let kind = if id.0 {
+                    "BackupSession"
+                } else {
+                    "RestoreSession"
+                };
                 return Err(format!(
                     "liveness: {kind} {} is still {phase} {window} steps into the fault-free phase",
                     id.1
@@ -65,7 +76,11 @@ impl Liveness {
 
     fn count(&mut self, id: SessionId, phase: String) {
         if self.counted.insert(id.clone()) {
-            let map = if id.0 { &mut self.backups } else { &mut self.restores };
+            let map = if id.0 {
+                &mut self.backups
+            } else {
+                &mut self.restores
+            };
             *map.entry(phase).or_default() += 1;
         }
     }

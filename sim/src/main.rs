@@ -29,7 +29,9 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 /// A fresh seed; only the binary and the test harness read the OS clock, never a run.
 fn fresh_seed() -> u64 {
     #[allow(clippy::disallowed_methods)] // choosing a new seed is the one legitimate use
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     t.as_nanos() as u64
 }
 
@@ -39,9 +41,17 @@ fn main() -> ExitCode {
     let sim = Simulation::new(seed);
     println!("seed 0x{seed:016x} steps {}", args.steps);
     println!("fault rates: {:?}", sim.rates());
-    println!("scenario: {} namespace(s), {} configuration(s)", sim.scenario().namespaces.len(), sim.scenario().configurations.len());
+    println!(
+        "scenario: {} namespace(s), {} configuration(s)",
+        sim.scenario().namespaces.len(),
+        sim.scenario().configurations.len()
+    );
     let report = sim.run(args.steps);
-    println!("simulated {}h{:02}m", report.simulated.num_hours(), report.simulated.num_minutes() % 60);
+    println!(
+        "simulated {}h{:02}m",
+        report.simulated.num_hours(),
+        report.simulated.num_minutes() % 60
+    );
     println!("backups finished: {:?}", report.backups);
     println!("restores finished: {:?}", report.restores);
     println!("faults injected: {:?}", report.faults);
@@ -50,7 +60,10 @@ fn main() -> ExitCode {
         None => ExitCode::SUCCESS,
         Some(why) => {
             eprintln!("FAILED seed 0x{seed:016x} at step {}: {why}", report.steps);
-            eprintln!("reproduce: cargo run -p cairn-sim -- --seed 0x{seed:016x} --steps {}", args.steps);
+            eprintln!(
+                "reproduce: cargo run -p cairn-sim -- --seed 0x{seed:016x} --steps {}",
+                args.steps
+            );
             ExitCode::FAILURE
         }
     }

@@ -1,7 +1,9 @@
 //! The user's manifests: a small, fixed catalogue of objects the simulated user applies,
 //! written as the YAML a user would write (parsed by the core's own API types).
 
-use cairn_core::api::{AppBinding, BackupConfiguration, BackupStorage, RestoreSession, RetentionPolicy};
+use cairn_core::api::{
+    AppBinding, BackupConfiguration, BackupStorage, RestoreSession, RetentionPolicy,
+};
 use cairn_core::world::{Object, Secret};
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -23,7 +25,11 @@ pub const SESSION: &str = "hourly";
 
 /// Secret values that must never show up in any status, event or message. Distinctive
 /// so that a leak check by substring cannot match anything by accident.
-pub const SECRET_VALUES: [&str; 3] = ["AKIAsimSECRETid0001", "simSECRETkey/0002+zz", "simRESTICpassword0003"];
+pub const SECRET_VALUES: [&str; 3] = [
+    "AKIAsimSECRETid0001",
+    "simSECRETkey/0002+zz",
+    "simRESTICpassword0003",
+];
 
 /// What varies between BackupConfigurations of the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -66,9 +72,16 @@ pub fn secrets(namespace: &str) -> Vec<Secret> {
         Secret::new(
             namespace,
             STORAGE_SECRET,
-            [("AWS_ACCESS_KEY_ID", SECRET_VALUES[0]), ("AWS_SECRET_ACCESS_KEY", SECRET_VALUES[1])],
+            [
+                ("AWS_ACCESS_KEY_ID", SECRET_VALUES[0]),
+                ("AWS_SECRET_ACCESS_KEY", SECRET_VALUES[1]),
+            ],
         ),
-        Secret::new(namespace, ENCRYPTION_SECRET, [("RESTIC_PASSWORD", SECRET_VALUES[2])]),
+        Secret::new(
+            namespace,
+            ENCRYPTION_SECRET,
+            [("RESTIC_PASSWORD", SECRET_VALUES[2])],
+        ),
     ]
 }
 
@@ -148,7 +161,10 @@ pub fn configuration(p: &ConfigurationParams, at: DateTime<Utc>) -> Object {
     let retry = if p.max_retry == 0 {
         String::new()
     } else {
-        format!("\n    retryConfig: {{maxRetry: {}, delay: 0s}}", p.max_retry)
+        format!(
+            "\n    retryConfig: {{maxRetry: {}, delay: 0s}}",
+            p.max_retry
+        )
     };
     let yaml = format!(
         r#"

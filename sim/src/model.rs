@@ -48,7 +48,12 @@ impl Default for ModelConfig {
             restore: true,
             edits: false,
             horizon: Duration::hours(1),
-            budgets: Budgets { faults: 1, restarts: 1, redeliveries: 1, grace_ticks: 2 },
+            budgets: Budgets {
+                faults: 1,
+                restarts: 1,
+                redeliveries: 1,
+                grace_ticks: 2,
+            },
         }
     }
 }
@@ -71,7 +76,9 @@ impl CairnModel {
             namespace: NAMESPACE.to_owned(),
             name: CONFIGURATION.to_owned(),
             schedule: "@every 1h".to_owned(),
-            repositories: (0..self.config.repositories).map(|i| format!("repo-{}", char::from(b'a' + i as u8))).collect(),
+            repositories: (0..self.config.repositories)
+                .map(|i| format!("repo-{}", char::from(b'a' + i as u8)))
+                .collect(),
             max_retry: self.config.max_retry,
             backup_timeout: "30m".to_owned(),
             paused,
@@ -145,7 +152,8 @@ impl CairnModel {
     /// Clock ticks, restarts and redeliveries.
     fn fault_and_time_actions(&self, s: &ModelState, out: &mut Vec<Action>) {
         if let Some(at) = s.wakeup.filter(|at| *at > s.now) {
-            if at <= self.horizon() || (s.budgets.grace_ticks > 0 && unfinished_sessions(&s.world)) {
+            if at <= self.horizon() || (s.budgets.grace_ticks > 0 && unfinished_sessions(&s.world))
+            {
                 out.push(Action::Tick(at));
             }
         }
@@ -172,11 +180,17 @@ impl CairnModel {
             }
             Action::CreateConfiguration => {
                 s.user.configuration = true;
-                Fact::Applied(manifests::configuration(&self.configuration_params(false), now))
+                Fact::Applied(manifests::configuration(
+                    &self.configuration_params(false),
+                    now,
+                ))
             }
             Action::TogglePause => {
                 s.user.toggled = true;
-                Fact::Applied(manifests::configuration(&self.configuration_params(true), now))
+                Fact::Applied(manifests::configuration(
+                    &self.configuration_params(true),
+                    now,
+                ))
             }
             Action::DeleteConfiguration => {
                 s.user.deleted = true;
@@ -200,8 +214,20 @@ impl CairnModel {
             }
             Action::FinishHook(hook, ok) => {
                 spend_fault(s, !ok);
-                let outcome = if ok { HookOutcome::Succeeded } else { HookOutcome::Failed };
-                Fact::HookFinished { hook, outcome, message: if ok { String::new() } else { "hook exited 1".to_owned() } }
+                let outcome = if ok {
+                    HookOutcome::Succeeded
+                } else {
+                    HookOutcome::Failed
+                };
+                Fact::HookFinished {
+                    hook,
+                    outcome,
+                    message: if ok {
+                        String::new()
+                    } else {
+                        "hook exited 1".to_owned()
+                    },
+                }
             }
             Action::Tick(at) => {
                 if at > self.horizon() {
@@ -236,12 +262,23 @@ fn spend_fault(s: &mut ModelState, fault: bool) {
 /// Whether some BackupSession or RestoreSession has not reached a terminal phase.
 pub fn unfinished_sessions(world: &World) -> bool {
     let backup = world.backup_sessions.values().any(|b| !b.is_completed());
-    let restore = world.restore_sessions.values().any(|r| !restore_terminal(r.status.as_ref().and_then(|s| s.phase)));
+    let restore = world
+        .restore_sessions
+        .values()
+        .any(|r| !restore_terminal(r.status.as_ref().and_then(|s| s.phase)));
     backup || restore
 }
 
 fn restore_terminal(phase: Option<RestorePhase>) -> bool {
-    matches!(phase, Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown))
+    matches!(
+        phase,
+        Some(
+            RestorePhase::Succeeded
+                | RestorePhase::Failed
+                | RestorePhase::Invalid
+                | RestorePhase::Unknown
+        )
+    )
 }
 
 /// The property a broken turn violates.
@@ -262,7 +299,8 @@ fn property_of(broken: &Broken) -> &'static str {
 
 const P_ONE_RUNNING: &str = "at most one running backup per configuration session";
 const P_NO_BACKUP_DURING_RESTORE: &str = "no backup and restore of one target at once";
-const P_SNAPSHOT_HAS_SESSION: &str = "every unfinished Snapshot belongs to an existing BackupSession";
+const P_SNAPSHOT_HAS_SESSION: &str =
+    "every unfinished Snapshot belongs to an existing BackupSession";
 const P_TERMINAL_STAYS: &str = "terminal phases never change";
 const P_SUCCEEDED_ALL_SNAPSHOTS: &str = "a Succeeded BackupSession has every Snapshot Succeeded";
 const P_RETENTION_KEEPS_NEWEST: &str = "retention never deletes the newest Succeeded snapshot";
@@ -281,7 +319,9 @@ pub const P_RETRIED: &str = "failed backup retried";
 /// stateright takes plain `fn` pointers, so the name cannot be captured).
 macro_rules! never_broken {
     ($name:expr) => {
-        Property::always($name, |_, s: &ModelState| s.broken.as_ref().is_none_or(|b| b.property != $name))
+        Property::always($name, |_, s: &ModelState| {
+            s.broken.as_ref().is_none_or(|b| b.property != $name)
+        })
     };
 }
 
@@ -321,7 +361,11 @@ impl Model for CairnModel {
     fn next_state(&self, last: &ModelState, action: Action) -> Option<ModelState> {
         let mut s = last.clone();
         let fact = self.perform(&mut s, action);
-        s.last_fact = if s.budgets.redeliveries > 0 { fact } else { None };
+        s.last_fact = if s.budgets.redeliveries > 0 {
+            fact
+        } else {
+            None
+        };
         turn(&mut s, Some(&last.world));
         Some(s)
     }
@@ -345,13 +389,20 @@ impl Model for CairnModel {
                 next.is_empty() && !unfinished_sessions(&s.world)
             }),
             Property::sometimes(P_BACKUP_SUCCEEDED, |_, s: &ModelState| {
-                s.world.backup_sessions.values().any(|b| b.status.as_ref().and_then(|st| st.phase) == Some(BackupSessionPhase::Succeeded))
+                s.world.backup_sessions.values().any(|b| {
+                    b.status.as_ref().and_then(|st| st.phase) == Some(BackupSessionPhase::Succeeded)
+                })
             }),
             Property::sometimes(P_RESTORE_SUCCEEDED, |_, s: &ModelState| {
-                s.world.restore_sessions.values().any(|r| r.status.as_ref().and_then(|st| st.phase) == Some(RestorePhase::Succeeded))
+                s.world.restore_sessions.values().any(|r| {
+                    r.status.as_ref().and_then(|st| st.phase) == Some(RestorePhase::Succeeded)
+                })
             }),
             Property::sometimes(P_RETRIED, |_, s: &ModelState| {
-                s.world.backup_sessions.values().any(|b| b.status.as_ref().and_then(|st| st.retried) == Some(true))
+                s.world
+                    .backup_sessions
+                    .values()
+                    .any(|b| b.status.as_ref().and_then(|st| st.retried) == Some(true))
             }),
         ]
     }
@@ -367,11 +418,19 @@ fn turn(s: &mut ModelState, before: Option<&World>) {
                 // Across the whole step too: a fact or a restart must not undo a terminal phase.
                 if let Err(v) = cairn_core::invariants::check_transition(before, &s.world) {
                     let broken = Broken::Invariant(v);
-                    s.broken = Some(Failure { property: property_of(&broken), detail: broken.to_string() });
+                    s.broken = Some(Failure {
+                        property: property_of(&broken),
+                        detail: broken.to_string(),
+                    });
                 }
             }
         }
-        Err(broken) => s.broken = Some(Failure { property: property_of(&broken), detail: broken.to_string() }),
+        Err(broken) => {
+            s.broken = Some(Failure {
+                property: property_of(&broken),
+                detail: broken.to_string(),
+            })
+        }
     }
     // Events are output: checked by `settle` (no secret in them), then dropped so that
     // the order in which the same outcome was reached does not multiply states.

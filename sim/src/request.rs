@@ -54,28 +54,48 @@ impl Request {
     /// The request an IO effect makes, if it is one.
     pub fn of(effect: &Effect) -> Option<Self> {
         Some(match effect {
-            Effect::InitBackend { storage, .. } => Request::InitBackend { storage: storage.key.clone() },
-            Effect::InitRepository { storage, path, .. } => {
-                Request::InitRepository { storage: storage.key.clone(), path: path.clone() }
-            }
-            Effect::UploadSnapshotMetadata { storage, snapshot, path, .. } => Request::UploadSnapshot {
+            Effect::InitBackend { storage, .. } => Request::InitBackend {
+                storage: storage.key.clone(),
+            },
+            Effect::InitRepository { storage, path, .. } => Request::InitRepository {
+                storage: storage.key.clone(),
+                path: path.clone(),
+            },
+            Effect::UploadSnapshotMetadata {
+                storage,
+                snapshot,
+                path,
+                ..
+            } => Request::UploadSnapshot {
                 storage: storage.key.clone(),
                 snapshot: snapshot.key.clone(),
                 path: path.clone(),
             },
-            Effect::ForgetSnapshots { storage, snapshot, metadata_path, .. } => Request::Forget {
+            Effect::ForgetSnapshots {
+                storage,
+                snapshot,
+                metadata_path,
+                ..
+            } => Request::Forget {
                 storage: storage.key.clone(),
                 snapshot: snapshot.key.clone(),
                 metadata_path: metadata_path.clone(),
             },
-            Effect::WipeData { storage, path } => Request::Wipe { storage: storage.key.clone(), path: path.clone() },
+            Effect::WipeData { storage, path } => Request::Wipe {
+                storage: storage.key.clone(),
+                path: path.clone(),
+            },
             _ => return None,
         })
     }
 
     /// The fact the storage adapter reports when the request completes (`ok`) or fails.
     pub fn answer(&self, ok: bool, at: DateTime<Utc>) -> Fact {
-        let outcome = if ok { Outcome::Ok } else { Outcome::Failed("storage unavailable: 503 Slow Down".to_owned()) };
+        let outcome = if ok {
+            Outcome::Ok
+        } else {
+            Outcome::Failed("storage unavailable: 503 Slow Down".to_owned())
+        };
         match self.clone() {
             Request::InitBackend { storage } => Fact::BackendInitialized {
                 storage,
@@ -84,14 +104,40 @@ impl Request {
                 repositories: Default::default(),
                 snapshots: Default::default(),
             },
-            Request::InitRepository { storage, path } => Fact::RepositoryInitialized { storage, path, outcome, at },
-            Request::UploadSnapshot { storage, snapshot, path } => {
-                Fact::SnapshotMetadataUploaded { storage, snapshot, path, outcome, at }
-            }
-            Request::Forget { storage, snapshot, metadata_path } => {
-                Fact::SnapshotsForgotten { storage, snapshot, metadata_path, outcome, at }
-            }
-            Request::Wipe { storage, path } => Fact::DataWiped { storage, path, outcome, at },
+            Request::InitRepository { storage, path } => Fact::RepositoryInitialized {
+                storage,
+                path,
+                outcome,
+                at,
+            },
+            Request::UploadSnapshot {
+                storage,
+                snapshot,
+                path,
+            } => Fact::SnapshotMetadataUploaded {
+                storage,
+                snapshot,
+                path,
+                outcome,
+                at,
+            },
+            Request::Forget {
+                storage,
+                snapshot,
+                metadata_path,
+            } => Fact::SnapshotsForgotten {
+                storage,
+                snapshot,
+                metadata_path,
+                outcome,
+                at,
+            },
+            Request::Wipe { storage, path } => Fact::DataWiped {
+                storage,
+                path,
+                outcome,
+                at,
+            },
         }
     }
 }
@@ -99,11 +145,19 @@ impl Request {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Request::InitBackend { storage } => write!(f, "write metadata.yaml of BackupStorage {storage}"),
+            Request::InitBackend { storage } => {
+                write!(f, "write metadata.yaml of BackupStorage {storage}")
+            }
             Request::InitRepository { path, .. } => write!(f, "write {path}"),
-            Request::UploadSnapshot { snapshot, .. } => write!(f, "upload the YAML of Snapshot {snapshot}"),
-            Request::Forget { snapshot, .. } => write!(f, "forget the restic data of Snapshot {snapshot}"),
-            Request::Wipe { storage, path } => write!(f, "wipe {path:?} in BackupStorage {storage}"),
+            Request::UploadSnapshot { snapshot, .. } => {
+                write!(f, "upload the YAML of Snapshot {snapshot}")
+            }
+            Request::Forget { snapshot, .. } => {
+                write!(f, "forget the restic data of Snapshot {snapshot}")
+            }
+            Request::Wipe { storage, path } => {
+                write!(f, "wipe {path:?} in BackupStorage {storage}")
+            }
         }
     }
 }

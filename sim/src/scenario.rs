@@ -5,7 +5,15 @@ use crate::manifests::ConfigurationParams;
 use crate::prng::Prng;
 
 /// Schedules a run may draw: intervals, cron lines, descriptors.
-const SCHEDULES: [&str; 7] = ["@every 1h", "*/30 * * * *", "0 */2 * * *", "@every 6h", "@daily", "15 3 * * *", "@every 45m"];
+const SCHEDULES: [&str; 7] = [
+    "@every 1h",
+    "*/30 * * * *",
+    "0 */2 * * *",
+    "@every 6h",
+    "@daily",
+    "15 3 * * *",
+    "@every 45m",
+];
 
 /// Backup timeouts a run may draw (some shorter than a slow job, to exercise deadlines).
 const TIMEOUTS: [&str; 3] = ["30m", "2h", "10m"];
@@ -40,6 +48,9 @@ impl Scenario {
                 });
             }
         }
-        Self { namespaces, configurations }
+        Self {
+            namespaces,
+            configurations,
+        }
     }
 }

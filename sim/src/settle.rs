@@ -66,6 +66,13 @@ pub fn settle(world: &mut World, now: DateTime<Utc>) -> Result<Turn, Broken> {
         invariants::check_transition(&before, world).map_err(Broken::Invariant)?;
         turn.effects.extend(plan.effects);
     }
-    let stuck: Vec<String> = reconcile(world, now).effects.iter().map(|e| format!("{e:?}")).collect();
-    Err(Broken::Livelock(format!("reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}", stuck.join(" | "))))
+    let stuck: Vec<String> = reconcile(world, now)
+        .effects
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    Err(Broken::Livelock(format!(
+        "reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}",
+        stuck.join(" | ")
+    )))
 }

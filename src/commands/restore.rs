@@ -37,7 +37,6 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
         parallel: args.parallel.unwrap_or_else(default_parallel),
         drop_existing: args.drop_existing,
         verify: !args.no_verify,
-        ..RestoreOptions::default()
     };
     let progress = cairn_db::restore::RestoreProgress::shared();
     let reporter = {
@@ -59,7 +58,10 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
     let report = if source.exists(cairn_db::manifest::MANIFEST_PATH) {
         restore_native(&target, source.clone(), &options, progress.clone()).await
     } else if source.exists(SQL_DUMP_PATH) {
-        let reader = source.open(SQL_DUMP_PATH).with_context(|| what.clone())?;
+        let opener = source.clone();
+        let reader = blocking(move || Ok(opener.open(SQL_DUMP_PATH)?))
+            .await
+            .with_context(|| what.clone())?;
         cairn_db::sql_restore::restore_sql(&target, reader, &options, progress.clone()).await
     } else {
         bail!(

@@ -323,6 +323,7 @@ impl MariaDb {
                 "--single-transaction",
                 "--order-by-primary",
                 "--skip-extended-insert",
+                "--hex-blob",
                 "--routines",
                 "--triggers",
                 "--events",

@@ -5,22 +5,22 @@
 //! infile, sql_split, sql_restore, sql_dump, verify).
 
 pub mod checksum;
-pub mod conn;
-pub mod flavor;
-pub mod manifest;
-pub mod row_format;
-pub mod sql_split;
-pub mod infile;
-pub mod restore_progress;
-pub mod db_rename;
 pub mod chunk;
+pub mod conn;
 pub mod consistency;
+pub mod db_rename;
 pub mod discover;
-pub mod schema;
+pub mod dump;
+pub mod flavor;
+pub mod infile;
+pub mod manifest;
 pub mod restore;
 pub mod restore_plan;
-pub mod verify;
-pub mod dump;
-pub mod sql_restore;
+pub mod restore_progress;
+pub mod row_format;
+pub mod schema;
 pub mod sql_dump;
+pub mod sql_restore;
+pub mod sql_split;
 pub mod sql_value;
+pub mod verify;

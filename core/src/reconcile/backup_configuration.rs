@@ -21,7 +21,7 @@ use crate::world::{ObjectKey, ObjectRef, Status, World};
 
 use super::defaults::effective_spec;
 use super::repository_spec::ensure_repositories;
-use super::trigger::{fire_instant, fire_scheduled};
+use super::trigger::{fire_instant_once, fire_scheduled};
 use super::validation::validate_configuration;
 use super::write::{ensure_finalizer, patch_status, set_and_announce};
 
@@ -94,8 +94,9 @@ pub fn reconcile_configuration(
         )));
     }
     if phase == crate::api::backup_configuration::BackupInvokerPhase::Ready {
-        if !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED) {
-            fire_instant(bc, &spec, now, plan);
+        // A paused configuration takes no backup; the instant one waits for the resume.
+        if !spec.paused && !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED) {
+            fire_instant_once(world, bc, &spec, now, plan);
             let msg = format!(
                 "instant backup triggered for every session of BackupConfiguration {}",
                 me.key

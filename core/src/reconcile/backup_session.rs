@@ -120,6 +120,17 @@ fn skip_reason(ctx: &SessionContext) -> Option<String> {
     if ctx.config.status.as_ref().and_then(|s| s.phase) != Some(BackupInvokerPhase::Ready) {
         return Some(format!("BackupConfiguration {cfg_key} is not Ready"));
     }
+    if ctx.spec.paused {
+        return Some(format!(
+            "BackupConfiguration {cfg_key} is paused: set spec.paused to false to resume backups"
+        ));
+    }
+    if let Some(repo) = paused_repository(ctx) {
+        return Some(format!(
+            "Repository {}/{repo} is paused: set its spec.paused to false to back up into it",
+            ctx.me.key.namespace
+        ));
+    }
     let mine = order_key(ctx.session);
     let blocker = ctx
         .world
@@ -155,6 +166,23 @@ fn skip_reason(ctx: &SessionContext) -> Option<String> {
         ));
     }
     None
+}
+
+/// The first repository of the session whose `spec.paused` is set.
+fn paused_repository(ctx: &SessionContext) -> Option<String> {
+    ctx.session_config
+        .repositories
+        .iter()
+        .find(|r| {
+            ctx.world
+                .repositories
+                .get(&ObjectKey::new(
+                    ctx.me.key.namespace.clone(),
+                    r.name.clone(),
+                ))
+                .is_some_and(|repo| repo.spec.paused)
+        })
+        .map(|r| r.name.clone())
 }
 
 /// Older sessions first: creation time, then name.

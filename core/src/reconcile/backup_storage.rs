@@ -57,6 +57,9 @@ pub fn reconcile_storage(
     status.repositories = repository_entries(world, &me.key);
     status.total_size = total_size(&status.repositories);
     status.phase = Some(status.calculate_phase());
+    if status.phase == Some(crate::api::BackupStoragePhase::Ready) {
+        super::recovery::recover(world, storage, plan);
+    }
     patch_status(plan, &me, old, status, Status::BackupStorage);
 }
 

@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::effect::{Effect, Plan};
 use crate::event::Event;
-use crate::plan::naming::{restic_repo_dir, snapshot_metadata_path};
+use crate::plan::naming::{join_path, restic_repo_dir, snapshot_metadata_path};
 use crate::world::object::{has_finalizer, is_deleting};
 use crate::world::query::invoker_is;
 use crate::world::{FileState, Inflight, ObjectKey, ObjectRef, World};
@@ -117,7 +117,8 @@ fn repository(world: &World, repo: &Repository, now: DateTime<Utc>, plan: &mut P
             kind: Kind::BackupStorage,
             key: storage_key,
         };
-        if !wiped(world, &target, &repo.spec.path, now, plan) {
+        // Effects carry backend paths relative to the root, without a leading slash.
+        if !wiped(world, &target, &join_path(&[&repo.spec.path]), now, plan) {
             return;
         }
     }

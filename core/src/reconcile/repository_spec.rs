@@ -33,12 +33,25 @@ pub fn ensure_repositories<'w>(
     for info in spec.sessions.iter().flat_map(|s| &s.repositories) {
         let key = ObjectKey::new(namespace.clone(), info.name.clone());
         let existing = world.repositories.get(&key);
-        let desired = desired_repository(bc, spec, info, &namespace);
+        let mut desired = desired_repository(bc, spec, info, &namespace);
+        // `paused` belongs to the user: the configuration never un-pauses a Repository.
+        desired.spec.paused = existing.is_some_and(|r| r.spec.paused);
         let needs_apply = match existing {
             None => true,
             Some(r) => r.spec != desired.spec || !labels_contain(&r.metadata, &desired.metadata),
         };
-        if needs_apply && existing.is_none_or(|r| r.metadata.deletion_timestamp.is_none()) {
+        // A Repository is not (re-)created in a storage that is absent or being deleted:
+        // the storage's cleanup deletes its Repositories, and re-creating them would
+        // keep it from ever finishing.
+        let storage_alive = world
+            .backup_storages
+            .get(&super::repository::storage_key(&desired))
+            .is_some_and(|s| s.metadata.deletion_timestamp.is_none());
+        let creatable = existing.is_some() || storage_alive;
+        if needs_apply
+            && creatable
+            && existing.is_none_or(|r| r.metadata.deletion_timestamp.is_none())
+        {
             let mut object = desired;
             object.metadata.creation_timestamp = existing.map_or(Some(to_time(now)), |r| {
                 r.metadata.creation_timestamp.clone()

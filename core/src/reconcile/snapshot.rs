@@ -214,7 +214,7 @@ fn upload_metadata(
             .contains(&Inflight::UploadSnapshot(me.key.clone())) =>
         {
             let mut uploaded = snapshot.clone();
-            uploaded.status = Some(status.clone());
+            uploaded.status = Some(uploaded_status(status, &path, &storage, now));
             uploaded.metadata.finalizers = None;
             plan.push(Effect::UploadSnapshotMetadata {
                 storage: ObjectRef {
@@ -228,6 +228,38 @@ fn upload_metadata(
         }
         None => {}
     }
+}
+
+/// The status the Snapshot will have once its YAML is uploaded: the file carries its
+/// final phase, so a control plane recovering from it sees `Succeeded`, not `Running`.
+fn uploaded_status(
+    status: &SnapshotStatus,
+    path: &str,
+    storage: &ObjectKey,
+    now: DateTime<Utc>,
+) -> SnapshotStatus {
+    let mut done = status.clone();
+    super::write::set_quietly(
+        &mut done.conditions,
+        TYPE_SNAPSHOT_METADATA_UPLOADED,
+        true,
+        REASON_SUCCESSFULLY_UPLOADED_SNAPSHOT_METADATA,
+        format!("{path} uploaded to BackupStorage {storage}"),
+        now,
+    );
+    super::write::set_quietly(
+        &mut done.conditions,
+        TYPE_RECENT_SNAPSHOT_LIST_UPDATED,
+        true,
+        REASON_SUCCESSFULLY_UPDATED_RECENT_SNAPSHOT_LIST,
+        "recent snapshot list updated".to_owned(),
+        now,
+    );
+    done.size = done.calculate_size();
+    done.integrity = done.calculate_integrity();
+    done.phase = Some(done.calculate_phase());
+    done.last_update_time = Some(now);
+    done
 }
 
 /// The storage reference of a snapshot's repository, for effects that need it.

@@ -45,6 +45,34 @@ pub fn fire_instant(
     }
 }
 
+/// Creates the instant BackupSession of every session that has none yet. A crash
+/// between creating the session and recording `InitialBackupTriggered` must not start a
+/// second backup under a later name after the restart.
+pub fn fire_instant_once(
+    world: &World,
+    bc: &BackupConfiguration,
+    spec: &BackupConfigurationSpec,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let key = crate::world::ObjectKey::of(&bc.metadata);
+    let pending = BackupConfigurationSpec {
+        sessions: spec
+            .sessions
+            .iter()
+            .filter(|s| {
+                world
+                    .configuration_sessions(&key.namespace, &key.name, &s.name)
+                    .next()
+                    .is_none()
+            })
+            .cloned()
+            .collect(),
+        ..spec.clone()
+    };
+    fire_instant(bc, &pending, now, plan);
+}
+
 /// Creates a BackupSession for each session whose schedule has a due slot.
 pub fn fire_scheduled(
     world: &World,

@@ -13,7 +13,7 @@ use crate::api::{
     Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
 };
 use crate::effect::Effect;
-use crate::job::{JobFact, JobPhase};
+use crate::job::{JobFact, JobKey, JobKind, JobPhase};
 
 use super::{
     HookFact, HookOutcome, Object, ObjectKey, ObjectRef, Status, Stored, Trigger, World,
@@ -83,6 +83,10 @@ pub fn apply(world: &mut World, effect: &Effect) {
             }
         }
         Effect::Emit(event) => {
+            // A replayed emit is the same event (Kubernetes aggregates repeats too).
+            if world.events.last() == Some(event) {
+                return;
+            }
             world.events.push(event.clone());
             let excess = world.events.len().saturating_sub(EVENT_HISTORY_LIMIT);
             world.events.drain(..excess);
@@ -232,6 +236,7 @@ fn remove_if_released(world: &mut World, r: &ObjectRef) {
     if !released {
         return;
     }
+    forget_dependents(world, r);
     let key = &r.key;
     match r.kind {
         Kind::BackupStorage => drop(world.backup_storages.remove(key)),
@@ -245,6 +250,35 @@ fn remove_if_released(world: &mut World, r: &ObjectRef) {
         Kind::Addon => drop(world.addons.remove(key)),
         Kind::Function => drop(world.functions.remove(key)),
         Kind::AppBinding => drop(world.app_bindings.remove(key)),
+    }
+}
+
+/// Drops the bookkeeping that belongs to an object that is gone, so an object
+/// re-created with the same name starts afresh: a storage re-initializes and re-lists
+/// its backend, a configuration gets new triggers, a session (RestoreSession names are
+/// user-chosen and reused) never inherits the job or hooks of its namesake, and a
+/// deliberately deleted Repository or Snapshot is not recovered from the same listing.
+fn forget_dependents(world: &mut World, r: &ObjectRef) {
+    let key = &r.key;
+    let owned = |job: &JobKey| job.namespace == key.namespace && job.session == key.name;
+    match r.kind {
+        Kind::BackupStorage => drop(world.backends.remove(key)),
+        Kind::BackupConfiguration => world.triggers.retain(|(cfg, _), _| cfg != key),
+        Kind::BackupSession | Kind::RestoreSession => {
+            let kind = if r.kind == Kind::BackupSession {
+                JobKind::Backup
+            } else {
+                JobKind::Restore
+            };
+            world.jobs.retain(|j, _| !(j.kind == kind && owned(j)));
+            world.hooks.retain(|h, _| h.session != *r);
+        }
+        Kind::Repository | Kind::Snapshot => {
+            for facts in world.backends.values_mut() {
+                facts.forget_found(r.kind, key);
+            }
+        }
+        _ => {}
     }
 }
 

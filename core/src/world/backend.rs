@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::api::{Repository, Snapshot};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::api::{Kind, Repository, Snapshot};
+
+use super::ObjectKey;
 
 /// State of one backend file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -46,4 +50,23 @@ pub struct BackendFacts {
     pub forgotten: BTreeMap<String, FileState>,
     /// Paths whose data was wiped.
     pub wiped: BTreeMap<String, FileState>,
+}
+
+impl BackendFacts {
+    /// Forgets the listing entries of a Repository or Snapshot object that was removed,
+    /// so recovery does not bring back what the user deleted.
+    pub fn forget_found(&mut self, kind: Kind, key: &ObjectKey) {
+        let is = |meta: &ObjectMeta| {
+            meta.name.as_deref() == Some(key.name.as_str())
+                && meta
+                    .namespace
+                    .as_deref()
+                    .is_none_or(|ns| ns.is_empty() || ns == key.namespace)
+        };
+        match kind {
+            Kind::Repository => self.found_repositories.retain(|_, r| !is(&r.metadata)),
+            Kind::Snapshot => self.found_snapshots.retain(|_, s| !is(&s.metadata)),
+            _ => {}
+        }
+    }
 }

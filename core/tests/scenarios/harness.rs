@@ -222,3 +222,43 @@ pub fn pin(name: &str, effects: &[Effect]) {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_yaml_snapshot!(format!("scenarios__{name}"), effects));
 }
+
+/// Backend files written by `effects` (`repository.yaml` and Snapshot YAMLs), by path,
+/// as a later listing of the same backend returns them.
+pub fn written_files(effects: &[Effect]) -> BTreeMap<String, String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::InitRepository { path, yaml, .. }
+            | Effect::UploadSnapshotMetadata { path, yaml, .. } => {
+                Some((path.clone(), yaml.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A successful `BackendInitialized` whose listing parses `files` the way the storage
+/// adapter does: `<dir>/repository.yaml` by directory, snapshot YAMLs by path.
+pub fn listing(
+    storage: &cairn_core::world::ObjectKey,
+    files: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Fact {
+    let mut repositories = BTreeMap::new();
+    let mut snapshots = BTreeMap::new();
+    for (path, yaml) in files {
+        if let Some(dir) = path.strip_suffix("/repository.yaml") {
+            repositories.insert(dir.to_owned(), serde_yaml::from_str(yaml).unwrap());
+        } else if path.contains("/snapshots/") {
+            snapshots.insert(path.clone(), serde_yaml::from_str(yaml).unwrap());
+        }
+    }
+    Fact::BackendInitialized {
+        storage: storage.clone(),
+        outcome: Outcome::Ok,
+        at: now,
+        repositories,
+        snapshots,
+    }
+}
