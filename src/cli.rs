@@ -54,6 +54,10 @@ pub enum Command {
     Unlock(RepoArgs),
     /// Print the CustomResourceDefinitions of every kind (multi-document YAML).
     Crds,
+    /// Run the controllers locally on manifests from files (the local control plane).
+    Run(cairn_local::cli::RunArgs),
+    /// Run the Kubernetes operator.
+    Operator(cairn_kube::cli::OperatorArgs),
 }
 
 /// Where the repository is and how to open it.

@@ -22,6 +22,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Check(args) => check::run(args).await,
         Command::Forget(args) => forget::run(args).await,
         Command::Unlock(args) => unlock::run(args).await,
+        Command::Run(args) => cairn_local::cli::run(args).await,
+        Command::Operator(args) => cairn_kube::cli::run(args).await,
         Command::Crds => {
             print!("{}", cairn_core::crd::crds_yaml());
             Ok(())

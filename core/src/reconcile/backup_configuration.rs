@@ -111,8 +111,9 @@ pub fn reconcile_configuration(
                 msg,
                 now,
             );
+        } else {
+            fire_scheduled(world, bc, &spec, now, plan);
         }
-        fire_scheduled(world, bc, &spec, now, plan);
     }
     patch_status(plan, &me, old, status, Status::BackupConfiguration);
 }

@@ -14,6 +14,7 @@ use crate::api::label::{
     CLEANUP_FINALIZER, INVOKER_NAME, INVOKER_NAMESPACE, MANAGED_BY, MANAGED_BY_KUBESTASH,
     SESSION_NAME,
 };
+use crate::api::BackupSessionPhase::Skipped;
 use crate::api::{BackupConfiguration, BackupSession, BackupSessionSpec, Kind};
 use crate::effect::{Effect, Plan};
 use crate::plan::naming::backup_session_name;
@@ -61,16 +62,26 @@ pub fn fire_instant_once(
             .sessions
             .iter()
             .filter(|s| {
+                // A skipped session (say, triggered by hand while paused) took no backup.
                 world
                     .configuration_sessions(&key.namespace, &key.name, &s.name)
-                    .next()
-                    .is_none()
+                    .all(|b| b.status.as_ref().and_then(|st| st.phase) == Some(Skipped))
             })
             .cloned()
             .collect(),
         ..spec.clone()
     };
     fire_instant(bc, &pending, now, plan);
+    // The instant backup stands for every slot missed before it (while the
+    // configuration was not Ready): those must not fire a second backup right after.
+    let me = ObjectRef::of(Kind::BackupConfiguration, &bc.metadata);
+    for session in &spec.sessions {
+        plan.push(Effect::RecordFired {
+            configuration: me.clone(),
+            session: session.name.clone(),
+            slot: now,
+        });
+    }
 }
 
 /// Creates a BackupSession for each session whose schedule has a due slot.

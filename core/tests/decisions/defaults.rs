@@ -66,10 +66,18 @@ fn world_of(storages: Vec<BackupStorage>, team_db: bool) -> World {
     world
 }
 
+/// (case, storages, namespace labels match the selector, expected `(ns, name)`).
+type Case = (
+    &'static str,
+    Vec<BackupStorage>,
+    bool,
+    Option<(&'static str, &'static str)>,
+);
+
 #[test]
 fn default_storage_lookup_order() {
     // (case, storages, namespace labels match the selector, expected default for "app")
-    let cases: Vec<(&str, Vec<BackupStorage>, bool, Option<(&str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("none", vec![], true, None),
         (
             "same namespace wins over selector and all",

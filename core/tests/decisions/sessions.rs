@@ -34,32 +34,59 @@ fn a_session_is_skipped_while_another_of_the_same_session_runs() {
     assert!(session_phase(&world, SESSION).is_some_and(|p| !p.is_completed()));
     let name = manual_session(&mut world, "2024-08-19T10:59:00Z");
     settle_with_backend(&mut world, at("2024-08-19T10:59:00Z"));
-    assert_eq!(session_phase(&world, &name), Some(BackupSessionPhase::Skipped));
+    assert_eq!(
+        session_phase(&world, &name),
+        Some(BackupSessionPhase::Skipped)
+    );
     let text = skip_message(&world, &name);
-    assert!(text.contains(&format!("BackupSession {SESSION} of the same session is still running")), "{text}");
-    assert!(!world.jobs.contains_key(&JobKey::new(JobKind::Backup, "demo", name)));
+    assert!(
+        text.contains(&format!(
+            "BackupSession {SESSION} of the same session is still running"
+        )),
+        "{text}"
+    );
+    assert!(!world
+        .jobs
+        .contains_key(&JobKey::new(JobKind::Backup, "demo", name)));
 }
 
 #[test]
 fn a_paused_configuration_takes_no_backup_until_resumed() {
     let paused = CONFIG.replace("spec:\n  target:", "spec:\n  paused: true\n  target:");
     let mut world = configured(&paused);
-    assert!(world.backup_sessions.is_empty(), "no instant backup while paused");
+    assert!(
+        world.backup_sessions.is_empty(),
+        "no instant backup while paused"
+    );
     assert!(world.triggers.values().all(|t| t.suspended));
     let t = "2024-08-19T11:00:00Z";
     settle_with_backend(&mut world, at(t));
-    assert!(world.backup_sessions.is_empty(), "no scheduled backup while paused");
+    assert!(
+        world.backup_sessions.is_empty(),
+        "no scheduled backup while paused"
+    );
     let name = manual_session(&mut world, "2024-08-19T11:01:00Z");
     settle_with_backend(&mut world, at("2024-08-19T11:01:00Z"));
-    assert_eq!(session_phase(&world, &name), Some(BackupSessionPhase::Skipped));
+    assert_eq!(
+        session_phase(&world, &name),
+        Some(BackupSessionPhase::Skipped)
+    );
     let text = skip_message(&world, &name);
-    assert!(text.contains("is paused: set spec.paused to false"), "{text}");
-    tell(&mut world, [Fact::Applied(object("BackupConfiguration", CONFIG))]);
-    settle_with_backend(&mut world, at("2024-08-19T11:02:00Z"));
-    // Like an un-suspended CronJob, the resumed trigger runs the slot it missed.
-    let resumed = "sample-sdb-backup-frequent-backup-1724065200";
     assert!(
-        world.jobs.contains_key(&JobKey::new(JobKind::Backup, "demo", resumed)),
+        text.contains("is paused: set spec.paused to false"),
+        "{text}"
+    );
+    tell(
+        &mut world,
+        [Fact::Applied(object("BackupConfiguration", CONFIG))],
+    );
+    settle_with_backend(&mut world, at("2024-08-19T11:02:00Z"));
+    // Resuming takes the instant backup, which stands for the slot missed meanwhile.
+    let resumed = "sample-sdb-backup-frequent-backup-1724065320";
+    assert!(
+        world
+            .jobs
+            .contains_key(&JobKey::new(JobKind::Backup, "demo", resumed)),
         "{:?}",
         session_names(&world)
     );
@@ -74,11 +101,20 @@ fn a_paused_repository_skips_sessions_and_stays_paused() {
     repo.spec.paused = true;
     tell(&mut world, [Fact::Applied(Object::Repository(repo))]);
     settle_with_backend(&mut world, at("2024-08-19T11:00:00Z"));
-    assert!(world.repositories[&key].spec.paused, "the configuration keeps the user's pause");
+    assert!(
+        world.repositories[&key].spec.paused,
+        "the configuration keeps the user's pause"
+    );
     let name = "sample-sdb-backup-frequent-backup-1724065200";
-    assert_eq!(session_phase(&world, name), Some(BackupSessionPhase::Skipped));
+    assert_eq!(
+        session_phase(&world, name),
+        Some(BackupSessionPhase::Skipped)
+    );
     let text = skip_message(&world, name);
-    assert!(text.contains("Repository demo/gcs-sdb-repo is paused"), "{text}");
+    assert!(
+        text.contains("Repository demo/gcs-sdb-repo is paused"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,7 +125,10 @@ fn session_history_limit_keeps_the_newest_sessions() {
     );
     let mut world = configured(&config);
     backup_succeeds(&mut world, SESSION, SNAPSHOT, t0());
-    for (t, unix) in [("2024-08-19T11:00:00Z", 1724065200), ("2024-08-19T11:05:00Z", 1724065500)] {
+    for (t, unix) in [
+        ("2024-08-19T11:00:00Z", 1724065200),
+        ("2024-08-19T11:05:00Z", 1724065500),
+    ] {
         settle_with_backend(&mut world, at(t));
         let session = format!("sample-sdb-backup-frequent-backup-{unix}");
         let snapshot = format!("gcs-sdb-repo-{session}");
@@ -123,15 +162,23 @@ fn retention_never_deletes_the_newest_succeeded_snapshot() {
     let job = JobKey::new(JobKind::Backup, "demo", failed);
     tell(&mut world, [Fact::JobVanished { job, at: t }]);
     settle_with_backend(&mut world, t);
-    assert_eq!(session_phase(&world, failed), Some(BackupSessionPhase::Failed));
-    assert!(world.snapshots.contains_key(&ObjectKey::new("demo", SNAPSHOT)));
+    assert_eq!(
+        session_phase(&world, failed),
+        Some(BackupSessionPhase::Failed)
+    );
+    assert!(world
+        .snapshots
+        .contains_key(&ObjectKey::new("demo", SNAPSHOT)));
 }
 
 #[test]
 fn a_crash_after_creating_the_instant_session_does_not_start_a_second_one() {
     let mut world = seeded_world();
     settle_with_backend(&mut world, t0());
-    tell(&mut world, [Fact::Applied(object("BackupConfiguration", CONFIG))]);
+    tell(
+        &mut world,
+        [Fact::Applied(object("BackupConfiguration", CONFIG))],
+    );
     // Apply plans until the instant session is created, then crash before the rest.
     'crash: for _ in 0..10 {
         for effect in reconcile(&world, t0()).effects {
@@ -144,7 +191,11 @@ fn a_crash_after_creating_the_instant_session_does_not_start_a_second_one() {
     assert_eq!(world.backup_sessions.len(), 1);
     let mut restarted = world.persisted();
     settle_with_backend(&mut restarted, at("2024-08-19T10:59:00Z"));
-    assert_eq!(session_names(&restarted), [SESSION], "no second instant backup");
+    assert_eq!(
+        session_names(&restarted),
+        [SESSION],
+        "no second instant backup"
+    );
 }
 
 const RESTORE: &str = r#"
@@ -162,7 +213,10 @@ fn a_recreated_restore_session_runs_its_own_job() {
     let mut world = configured(CONFIG);
     backup_succeeds(&mut world, SESSION, SNAPSHOT, t0());
     let t = at("2024-08-19T12:00:00Z");
-    tell(&mut world, [Fact::Applied(object("RestoreSession", RESTORE))]);
+    tell(
+        &mut world,
+        [Fact::Applied(object("RestoreSession", RESTORE))],
+    );
     settle(&mut world, t);
     let job = JobKey::new(JobKind::Restore, "demo", "restore-sdb");
     let ok = RestoreComponentResult {
@@ -171,7 +225,14 @@ fn a_recreated_restore_session_runs_its_own_job() {
         error: String::new(),
     };
     let result = JobResult::Restore([("dump".to_owned(), ok)].into());
-    tell(&mut world, [Fact::JobSucceeded { job: job.clone(), result, at: t }]);
+    tell(
+        &mut world,
+        [Fact::JobSucceeded {
+            job: job.clone(),
+            result,
+            at: t,
+        }],
+    );
     settle(&mut world, t);
     tell(
         &mut world,
@@ -182,9 +243,14 @@ fn a_recreated_restore_session_runs_its_own_job() {
     );
     settle(&mut world, t);
     // The user restores again under the same name: a new job, not the old result.
-    tell(&mut world, [Fact::Applied(object("RestoreSession", RESTORE))]);
+    tell(
+        &mut world,
+        [Fact::Applied(object("RestoreSession", RESTORE))],
+    );
     let effects = settle(&mut world, at("2024-08-19T13:00:00Z"));
-    assert!(effects.iter().any(|e| matches!(e, Effect::RunJob(s) if s.key == job)));
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::RunJob(s) if s.key == job)));
     let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sdb")]
         .status
         .clone()

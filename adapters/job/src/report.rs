@@ -1,0 +1,56 @@
+//! What a finished job reports, and the fact the core learns from it.
+
+use chrono::{DateTime, Utc};
+
+use cairn_core::api::ComponentPhase;
+use cairn_core::job::{JobKey, JobResult};
+use cairn_core::plan::GoDuration;
+use cairn_core::world::Fact;
+
+/// The result of one job run: component results, and the first failure if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobReport {
+    /// Component results (backup: by snapshot then component; restore: by component).
+    pub result: JobResult,
+    /// Why the job failed (first failed component), `None` when all succeeded.
+    pub error: Option<String>,
+}
+
+impl JobReport {
+    /// The fact for the core: `JobSucceeded`, or `JobFailed` carrying the results.
+    pub fn into_fact(self, job: JobKey, at: DateTime<Utc>) -> Fact {
+        match self.error {
+            None => Fact::JobSucceeded {
+                job,
+                result: self.result,
+                at,
+            },
+            Some(message) => Fact::JobFailed {
+                job,
+                message,
+                result: Some(self.result),
+                at,
+            },
+        }
+    }
+
+    /// Whether every component succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The phase of a component from its outcome.
+pub(crate) fn phase(ok: bool) -> ComponentPhase {
+    if ok {
+        ComponentPhase::Succeeded
+    } else {
+        ComponentPhase::Failed
+    }
+}
+
+/// A Go duration string (`7.472499073s`) for a wall-clock span.
+pub(crate) fn go_duration(span: std::time::Duration) -> String {
+    let nanos = i64::try_from(span.as_nanos()).unwrap_or(i64::MAX);
+    GoDuration::from_nanos(nanos).to_string()
+}

@@ -1,0 +1,169 @@
+//! The reconcile loop every controller runs: observe → `reconcile` → translate →
+//! execute → apply, until the plan is empty (bounded), then the next wake-up.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cairn_core::api::Kind;
+use cairn_core::effect::Effect;
+use cairn_core::reconcile::reconcile;
+use cairn_core::world::{apply, observe, Fact, HookOutcome, ObjectKey, Stored, World};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tracing::{debug, info};
+
+use crate::backend::BackendIo;
+use crate::error::{Error, Result};
+use crate::execute;
+use crate::objects::Config;
+use crate::observe::{job_facts, refresh, Observed, Written};
+use crate::translate::{translate, Action};
+
+/// Plans applied per reconcile before giving up and requeueing soon.
+pub const MAX_ROUNDS: usize = 16;
+
+/// What a reconcile did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Effects carried out, in order (their `Debug` names, for logs and tests).
+    pub effects: Vec<String>,
+    /// When to reconcile again at the latest.
+    pub next_wakeup: Option<DateTime<Utc>>,
+    /// Whether the plan was still not empty after [`MAX_ROUNDS`].
+    pub unsettled: bool,
+}
+
+/// The operator's memory: the world (objects refreshed from the stores each time, plus
+/// facts that live nowhere else) and its own recent writes.
+#[derive(Debug, Default)]
+pub struct Driver {
+    /// The core's world.
+    pub world: World,
+    /// Writes not yet seen by the stores.
+    pub written: Written,
+    /// Object settings.
+    pub cfg: Config,
+}
+
+/// Short name of an effect for logs.
+pub fn effect_name(effect: &Effect) -> String {
+    let debug = format!("{effect:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_owned()
+}
+
+impl Driver {
+    /// A driver with `cfg` and an empty world.
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            cfg,
+            ..Self::default()
+        }
+    }
+
+    /// One reconcile of the whole world at `now`. Stops with [`Error::NotLeader`] as soon
+    /// as `leader` turns false, before the next request.
+    pub async fn reconcile(
+        &mut self,
+        client: &kube::Client,
+        backend: &dyn BackendIo,
+        observed: &Observed,
+        now: DateTime<Utc>,
+        leader: &AtomicBool,
+    ) -> Result<Report> {
+        self.written.expire(now);
+        refresh(&mut self.world, &self.written, observed);
+        for fact in job_facts(&self.world, &observed.jobs, now) {
+            observe(&mut self.world, fact);
+        }
+        let mut report = Report::default();
+        for _ in 0..MAX_ROUNDS {
+            let plan = reconcile(&self.world, now);
+            report.next_wakeup = plan.next_wakeup;
+            if plan.effects.is_empty() {
+                return Ok(report);
+            }
+            for effect in &plan.effects {
+                if !leader.load(Ordering::SeqCst) {
+                    return Err(Error::NotLeader("lease lost during a reconcile".to_owned()));
+                }
+                self.carry_out(client, backend, effect, now).await?;
+                report.effects.push(effect_name(effect));
+            }
+        }
+        report.unsettled = true;
+        Ok(report)
+    }
+
+    async fn carry_out(
+        &mut self,
+        client: &kube::Client,
+        backend: &dyn BackendIo,
+        effect: &Effect,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match translate(effect, &self.world, &self.cfg, now)? {
+            Action::Api(requests) => {
+                for request in &requests {
+                    debug!(method = ?request.method, path = %request.path, "request");
+                    if let Some(answer) = execute::send(client, request).await? {
+                        self.record(&answer, now);
+                    }
+                }
+                apply(&mut self.world, effect);
+            }
+            Action::Backend(effect) => {
+                apply(&mut self.world, &effect);
+                if let Some(fact) = backend.execute(&self.world, &effect, now).await {
+                    info!(effect = %effect_name(&effect), "backend IO done");
+                    observe(&mut self.world, fact);
+                }
+            }
+            Action::Hook(spec) => {
+                apply(&mut self.world, effect);
+                observe(
+                    &mut self.world,
+                    Fact::HookFinished {
+                        hook: spec.key,
+                        outcome: HookOutcome::Failed,
+                        message: "hooks are not supported by the Kubernetes operator yet".to_owned(),
+                    },
+                );
+            }
+            Action::Memory => apply(&mut self.world, effect),
+        }
+        Ok(())
+    }
+
+    /// Keeps an object the server answered with (newer than the stores, for a while).
+    fn record(&mut self, answer: &Value, now: DateTime<Utc>) {
+        let api_version = answer["apiVersion"].as_str().unwrap_or_default();
+        let kind = answer["kind"].as_str().unwrap_or_default();
+        let Some(kind) = Kind::from_type_meta(api_version, kind) else {
+            return;
+        };
+        fn put<T: Stored>(d: &mut Driver, answer: &Value, now: DateTime<Utc>) {
+            let Ok(object) = serde_json::from_value::<T>(answer.clone()) else {
+                return;
+            };
+            let meta = kube::Resource::meta(&object);
+            let key = ObjectKey::of(meta);
+            if let Some(rv) = meta.resource_version.as_deref().and_then(|v| v.parse().ok()) {
+                d.written.record(T::KIND, key.clone(), rv, now);
+            }
+            T::map_mut(&mut d.world).insert(key, object);
+        }
+        use cairn_core::api as a;
+        match kind {
+            Kind::BackupStorage => put::<a::BackupStorage>(self, answer, now),
+            Kind::Repository => put::<a::Repository>(self, answer, now),
+            Kind::Snapshot => put::<a::Snapshot>(self, answer, now),
+            Kind::RetentionPolicy => put::<a::RetentionPolicy>(self, answer, now),
+            Kind::BackupConfiguration => put::<a::BackupConfiguration>(self, answer, now),
+            Kind::BackupSession => put::<a::BackupSession>(self, answer, now),
+            Kind::RestoreSession => put::<a::RestoreSession>(self, answer, now),
+            Kind::HookTemplate => put::<a::HookTemplate>(self, answer, now),
+            Kind::Addon => put::<a::Addon>(self, answer, now),
+            Kind::Function => put::<a::Function>(self, answer, now),
+            Kind::AppBinding => put::<a::AppBinding>(self, answer, now),
+        }
+    }
+}

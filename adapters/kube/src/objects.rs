@@ -1,0 +1,398 @@
+//! The Kubernetes objects the operator writes besides the core's own kinds: executor
+//! Jobs, trigger CronJobs, the per-namespace ServiceAccounts and RoleBindings they run
+//! as, and Events. Pure builders: same inputs, same JSON.
+
+use cairn_core::api::backup_configuration::Session;
+use cairn_core::api::component::{TEMP_DIR_MOUNT_PATH, TEMP_DIR_VOLUME_NAME};
+use cairn_core::api::label::{INVOKER_KIND, INVOKER_NAME, MANAGED_BY, SESSION_NAME};
+use cairn_core::api::Kind;
+use cairn_core::event::{Event, EventType};
+use cairn_core::job::{JobKey, JobKind, JobSpec, TaskRun};
+use cairn_core::plan::naming::middle_truncate;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::resource::{Resource, CRON_JOBS, EVENTS, JOBS, ROLE_BINDINGS, SERVICE_ACCOUNTS};
+
+/// `app.kubernetes.io/managed-by` value on the objects Cairn creates.
+pub const MANAGED_BY_CAIRN: &str = "cairn";
+/// Label on executor Jobs: `backup` or `restore`.
+pub const JOB_KIND_LABEL: &str = "cairn.kubestash.com/job";
+/// Longest DNS-1123 label (object names of Jobs).
+const NAME_MAX: usize = 63;
+
+/// Settings of the operator that shape the objects it writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Image of Cairn itself (trigger CronJobs run `cairn trigger` from it).
+    pub image: String,
+    /// ServiceAccount executor Jobs run as, created in each namespace that needs it.
+    pub executor_service_account: String,
+    /// ClusterRole granted to that ServiceAccount by a RoleBinding per namespace.
+    pub executor_cluster_role: String,
+    /// ServiceAccount trigger CronJobs run as.
+    pub trigger_service_account: String,
+    /// ClusterRole granted to the trigger ServiceAccount.
+    pub trigger_cluster_role: String,
+    /// `reportingController` of Events.
+    pub reporting_controller: String,
+    /// `reportingInstance` of Events (the pod name).
+    pub reporting_instance: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            image: cairn_core::catalog::EXECUTOR_IMAGE.to_owned(),
+            executor_service_account: "cairn-executor".to_owned(),
+            executor_cluster_role: "cairn-executor".to_owned(),
+            trigger_service_account: "cairn-trigger".to_owned(),
+            trigger_cluster_role: "cairn-trigger".to_owned(),
+            reporting_controller: "cairn.kubestash.com/operator".to_owned(),
+            reporting_instance: "cairn-operator".to_owned(),
+        }
+    }
+}
+
+/// The kind label value of a job.
+pub fn job_kind_label(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Backup => "backup",
+        JobKind::Restore => "restore",
+    }
+}
+
+/// Name of the batch/v1 Job of `key`: `cairn-<backup|restore>-<session>` (≤ 63 bytes).
+pub fn job_name(key: &JobKey) -> String {
+    middle_truncate(
+        &format!("cairn-{}-{}", job_kind_label(key.kind), key.session),
+        NAME_MAX,
+    )
+}
+
+/// An owner reference to `kind`/`name` with `uid`, when the uid is known.
+pub fn owner_reference(kind: Kind, name: &str, uid: Option<&str>) -> Option<Value> {
+    uid.map(|uid| {
+        json!({
+            "apiVersion": kind.api_version(),
+            "kind": kind.name(),
+            "name": name,
+            "uid": uid,
+            "controller": true,
+            "blockOwnerDeletion": true,
+        })
+    })
+}
+
+fn meta(
+    res: &Resource,
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    owner: Option<Value>,
+) -> Map<String, Value> {
+    let mut metadata = json!({ "name": name, "namespace": namespace, "labels": labels });
+    if let Some(owner) = owner {
+        metadata["ownerReferences"] = json!([owner]);
+    }
+    let mut obj = Map::new();
+    obj.insert("apiVersion".into(), res.api_version().into());
+    obj.insert("kind".into(), res.kind.into());
+    obj.insert("metadata".into(), metadata);
+    obj
+}
+
+/// A ServiceAccount `name` in `namespace`.
+pub fn service_account(namespace: &str, name: &str) -> Value {
+    let labels = json!({ MANAGED_BY: MANAGED_BY_CAIRN });
+    Value::Object(meta(&SERVICE_ACCOUNTS, namespace, name, labels, None))
+}
+
+/// A RoleBinding in `namespace` granting ClusterRole `role` to ServiceAccount
+/// `account` of `account_namespace`; named after the account (and its namespace when
+/// it lives elsewhere).
+pub fn role_binding(namespace: &str, account_namespace: &str, account: &str, role: &str) -> Value {
+    let name = role_binding_name(namespace, account_namespace, account);
+    let labels = json!({ MANAGED_BY: MANAGED_BY_CAIRN });
+    let mut obj = meta(&ROLE_BINDINGS, namespace, &name, labels, None);
+    obj.insert(
+        "roleRef".into(),
+        json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role }),
+    );
+    obj.insert(
+        "subjects".into(),
+        json!([{ "kind": "ServiceAccount", "name": account, "namespace": account_namespace }]),
+    );
+    Value::Object(obj)
+}
+
+/// Name of the RoleBinding of [`role_binding`].
+pub fn role_binding_name(namespace: &str, account_namespace: &str, account: &str) -> String {
+    if namespace == account_namespace {
+        account.to_owned()
+    } else {
+        middle_truncate(&format!("{account}-{account_namespace}"), NAME_MAX)
+    }
+}
+
+fn container(name: &str, image: &str, command: &[String], args: &[String], env: Value) -> Value {
+    json!({
+        "name": name,
+        "image": image,
+        "command": command,
+        "args": args,
+        "env": env,
+        "volumeMounts": [{ "name": TEMP_DIR_VOLUME_NAME, "mountPath": TEMP_DIR_MOUNT_PATH }],
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+            "capabilities": { "drop": ["ALL"] },
+        },
+    })
+}
+
+fn task_container(task: &TaskRun) -> Value {
+    let env: Vec<Value> = task
+        .env
+        .iter()
+        .map(|(k, v)| json!({ "name": k, "value": v }))
+        .collect();
+    container(
+        &middle_truncate(&task.task, NAME_MAX),
+        &task.image,
+        &task.command,
+        &task.args,
+        Value::Array(env),
+    )
+}
+
+/// Merges `overlay` into `base`: objects key by key, anything else replaced.
+pub fn merge(base: &mut Value, overlay: &Value) {
+    match (base, overlay) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// Applies the job's runtime overrides: a pod template (`metadata`, `spec`) merges into
+/// the pod; container settings (`resources`, `securityContext`, `env`) into each container.
+fn apply_runtime(pod: &mut Value, runtime: &Value) {
+    if let Some(spec) = runtime.get("spec") {
+        merge(&mut pod["spec"], spec);
+    }
+    if let Some(meta) = runtime.get("metadata") {
+        merge(&mut pod["metadata"], meta);
+    }
+    for key in ["resources", "securityContext"] {
+        let Some(setting) = runtime.get(key) else {
+            continue;
+        };
+        for list in ["initContainers", "containers"] {
+            if let Some(Value::Array(cs)) = pod["spec"].get_mut(list) {
+                cs.iter_mut().for_each(|c| merge(&mut c[key], setting));
+            }
+        }
+    }
+}
+
+/// The executor Job of `spec`: tasks run in order (all but the last as init
+/// containers), as the executor ServiceAccount, owned by the session, never retried by
+/// Kubernetes (retries are the core's `retryConfig`), bounded by the session deadline.
+pub fn executor_job(
+    cfg: &Config,
+    spec: &JobSpec,
+    session_uid: Option<&str>,
+    now: DateTime<Utc>,
+) -> Value {
+    let key = &spec.key;
+    let (owner_kind, kind_label) = match key.kind {
+        JobKind::Backup => (Kind::BackupSession, "backup"),
+        JobKind::Restore => (Kind::RestoreSession, "restore"),
+    };
+    let labels = json!({
+        MANAGED_BY: MANAGED_BY_CAIRN,
+        JOB_KIND_LABEL: kind_label,
+        INVOKER_KIND: owner_kind.name(),
+        INVOKER_NAME: key.session,
+    });
+    let owner = owner_reference(owner_kind, &key.session, session_uid);
+    let mut obj = meta(&JOBS, &key.namespace, &job_name(key), labels.clone(), owner);
+    let mut containers: Vec<Value> = spec.tasks.iter().map(task_container).collect();
+    let main = containers.pop().map(|c| vec![c]).unwrap_or_default();
+    let mut pod = json!({
+        "metadata": { "labels": labels },
+        "spec": {
+            "serviceAccountName": cfg.executor_service_account,
+            "restartPolicy": "Never",
+            "initContainers": containers,
+            "containers": main,
+            "volumes": [{ "name": TEMP_DIR_VOLUME_NAME, "emptyDir": {} }],
+        },
+    });
+    if let Some(runtime) = &spec.runtime {
+        apply_runtime(&mut pod, runtime);
+    }
+    let mut job_spec = json!({ "backoffLimit": 0, "template": pod });
+    if let Some(deadline) = spec.deadline {
+        job_spec["activeDeadlineSeconds"] = json!((deadline - now).num_seconds().max(1));
+    }
+    obj.insert("spec".into(), job_spec);
+    Value::Object(obj)
+}
+
+/// The trigger CronJob of one session: the session's scheduler (schedule,
+/// concurrencyPolicy, history limits, deadline, job template) around a pod running
+/// `cairn trigger <bc> --session <s> --namespace <ns>`.
+pub struct TriggerInput<'a> {
+    /// Namespace of the BackupConfiguration.
+    pub namespace: &'a str,
+    /// Name of the BackupConfiguration.
+    pub configuration: &'a str,
+    /// Its uid (owner reference), when known.
+    pub configuration_uid: Option<&'a str>,
+    /// The session of the BackupConfiguration, when still in its spec.
+    pub session: Option<&'a Session>,
+    /// Session name.
+    pub session_name: &'a str,
+    /// CronJob name.
+    pub name: &'a str,
+    /// Schedule text.
+    pub schedule: &'a str,
+    /// Suspended.
+    pub suspended: bool,
+}
+
+/// Builds the trigger CronJob; see [`TriggerInput`].
+pub fn trigger_cron_job(cfg: &Config, input: &TriggerInput<'_>) -> Value {
+    let labels = json!({
+        MANAGED_BY: MANAGED_BY_CAIRN,
+        INVOKER_KIND: Kind::BackupConfiguration.name(),
+        INVOKER_NAME: input.configuration,
+        SESSION_NAME: input.session_name,
+    });
+    let owner = owner_reference(
+        Kind::BackupConfiguration,
+        input.configuration,
+        input.configuration_uid,
+    );
+    let mut obj = meta(&CRON_JOBS, input.namespace, input.name, labels.clone(), owner);
+    let scheduler = input.session.and_then(|s| s.scheduler.as_ref());
+    let mut job_spec = scheduler
+        .and_then(|s| serde_json::to_value(&s.job_template).ok())
+        .unwrap_or_else(|| json!({}));
+    let command: Vec<String> = [
+        "cairn",
+        "trigger",
+        input.configuration,
+        "--session",
+        input.session_name,
+        "--namespace",
+        input.namespace,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let mut trigger = container("trigger", &cfg.image, &command, &[], json!([]));
+    trigger["volumeMounts"] = json!([]);
+    let ours = json!({
+        "metadata": { "labels": labels },
+        "spec": {
+            "serviceAccountName": cfg.trigger_service_account,
+            "restartPolicy": "Never",
+            "containers": [trigger],
+        },
+    });
+    let template = job_spec
+        .get_mut("template")
+        .filter(|t| t.is_object())
+        .map(|t| {
+            merge(t, &ours);
+            t.clone()
+        })
+        .unwrap_or(ours);
+    job_spec["template"] = template;
+    let mut spec = json!({
+        "schedule": input.schedule,
+        "suspend": input.suspended,
+        "jobTemplate": { "metadata": { "labels": labels }, "spec": job_spec },
+    });
+    if let Some(s) = scheduler {
+        let extra = json!({
+            "concurrencyPolicy": s.concurrency_policy,
+            "startingDeadlineSeconds": s.starting_deadline_seconds,
+            "successfulJobsHistoryLimit": s.successful_jobs_history_limit,
+            "failedJobsHistoryLimit": s.failed_jobs_history_limit,
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            if !v.is_null() {
+                spec[k] = v.clone();
+            }
+        }
+    }
+    obj.insert("spec".into(), spec);
+    Value::Object(obj)
+}
+
+/// An events.k8s.io/v1 Event about `event.object` (uid when known), at `now`.
+pub fn event(cfg: &Config, event: &Event, uid: Option<&str>, now: DateTime<Utc>) -> Value {
+    let kind = event.object.kind;
+    let namespace = namespace_of_event(event);
+    let mut regarding = json!({
+        "apiVersion": kind.api_version(),
+        "kind": kind.name(),
+        "name": event.object.key.name,
+    });
+    if kind.namespaced() {
+        regarding["namespace"] = json!(event.object.key.namespace);
+    }
+    if let Some(uid) = uid {
+        regarding["uid"] = json!(uid);
+    }
+    json!({
+        "apiVersion": EVENTS.api_version(),
+        "kind": "Event",
+        "metadata": {
+            "generateName": format!("{}.", event.object.key.name),
+            "namespace": namespace,
+        },
+        "eventTime": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "type": match event.type_ {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        },
+        "reason": event.reason,
+        "action": event.reason,
+        "note": truncate_note(&event.message),
+        "regarding": regarding,
+        "reportingController": cfg.reporting_controller,
+        "reportingInstance": cfg.reporting_instance,
+    })
+}
+
+/// Namespace an Event about `event.object` is written to (`default` for
+/// cluster-scoped objects).
+pub fn namespace_of_event(event: &Event) -> String {
+    if event.object.key.namespace.is_empty() {
+        "default".to_owned()
+    } else {
+        event.object.key.namespace.clone()
+    }
+}
+
+/// events.k8s.io limits `note` to 1 KiB.
+fn truncate_note(message: &str) -> String {
+    const MAX: usize = 1024;
+    if message.len() <= MAX {
+        return message.to_owned();
+    }
+    let mut end = MAX - 3;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &message[..end])
+}
