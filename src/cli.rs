@@ -58,6 +58,18 @@ pub enum Command {
     Run(cairn_local::cli::RunArgs),
     /// Run the Kubernetes operator.
     Operator(cairn_kube::cli::OperatorArgs),
+    /// Run one executor job (backup or restore) from a local state directory.
+    Exec(cairn_local::cli::ExecArgs),
+    /// Start a backup now: a new BackupSession for a BackupConfiguration.
+    Trigger(cairn_local::cli::TriggerArgs),
+    /// List stored objects of a kind (printer columns, or -o yaml|json|wide).
+    Get(cairn_local::cli::GetArgs),
+    /// Show one object: metadata, spec, status, conditions and recent events.
+    Describe(cairn_local::cli::DescribeArgs),
+    /// Record manifests in the state directory (a running `cairn run` picks them up).
+    Apply(cairn_local::cli::ApplyArgs),
+    /// Request deletion of an object (finalizer cleanup runs in `cairn run`).
+    Delete(cairn_local::cli::DeleteArgs),
 }
 
 /// Where the repository is and how to open it.
@@ -72,6 +84,9 @@ pub struct RepoArgs {
     /// Accept any TLS certificate from the object store (S3 insecureTLS).
     #[arg(long)]
     pub insecure_tls: bool,
+    /// PEM CA certificate(s) to trust for the object store, as restic's --cacert (else CA_CERT_DATA).
+    #[arg(long, value_name = "FILE", env = "RESTIC_CACERT")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How to reach the database.
@@ -83,6 +98,21 @@ pub struct DbArgs {
     /// File holding the database password.
     #[arg(long)]
     pub db_password_file: Option<PathBuf>,
+    /// PEM CA certificate(s) to verify the database server with; turns TLS on.
+    #[arg(long, value_name = "FILE")]
+    pub db_ca_file: Option<PathBuf>,
+    /// PEM client certificate for accounts that REQUIRE X509 (with --db-key-file); turns TLS on.
+    #[arg(long, value_name = "FILE", requires = "db_key_file")]
+    pub db_cert_file: Option<PathBuf>,
+    /// PEM private key of --db-cert-file.
+    #[arg(long, value_name = "FILE", requires = "db_cert_file")]
+    pub db_key_file: Option<PathBuf>,
+    /// Name the server certificate must hold, when it differs from the host in --db; turns TLS on.
+    #[arg(long, value_name = "NAME")]
+    pub db_server_name: Option<String>,
+    /// Encrypt but accept any server certificate (not verified: only for testing); turns TLS on.
+    #[arg(long)]
+    pub db_insecure_skip_verify: bool,
 }
 
 /// Snapshot data layout.

@@ -27,6 +27,15 @@ impl RepoAccess {
         if args.insecure_tls {
             options.insecure_tls = true;
         }
+        if let Some(path) = &args.ca_file {
+            let pem = std::fs::read(path).with_context(|| {
+                format!(
+                    "cannot read the CA certificate file {} given with --ca-file (or RESTIC_CACERT)",
+                    path.display()
+                )
+            })?;
+            options.ca_cert = Some(pem);
+        }
         let store = open_store(&location, &options)
             .with_context(|| format!("cannot open storage for repository {}", args.repo))?;
         let password = match &args.password_file {

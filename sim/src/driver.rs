@@ -19,7 +19,7 @@ use crate::manifests;
 use crate::prng::Prng;
 use crate::request::Request;
 use crate::scenario::Scenario;
-use crate::settle::settle;
+use crate::settle::{settle, Checks};
 
 /// Steps a session may stay unfinished in the liveness phase.
 pub const LIVENESS_WINDOW: u64 = 400;
@@ -219,7 +219,7 @@ impl Simulation {
         };
         self.note(step, &what);
         let now = self.clock.controller_now();
-        let turn = settle(&mut self.world, now).map_err(|b| format!("step {step}: {b}"))?;
+        let turn = settle(&mut self.world, now, Checks::EveryRound).map_err(|b| format!("step {step}: {b}"))?;
         hash_json(&turn.effects, &mut self.trace);
         hash_json(&self.world.events, &mut self.trace);
         // Events are shipped to the API server by a real adapter; the world keeps none.

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use cairn_sim::driver::Simulation;
+use cairn_sim::model::{CairnModel, ModelConfig};
 use clap::Parser;
 
 /// Deterministic simulation of Cairn's core.
@@ -16,6 +17,30 @@ struct Args {
     /// Steps to run (the last quarter without faults).
     #[arg(long, default_value_t = 2000)]
     steps: u64,
+    /// Model-check the bounded model instead (progress printed every second).
+    #[arg(long)]
+    model: bool,
+    /// With --model: stop after this many states (to measure speed).
+    #[arg(long)]
+    max_states: Option<usize>,
+}
+
+/// Runs the model checker with progress output; fails if a property fails.
+fn model_check(max_states: Option<usize>) -> ExitCode {
+    use stateright::{Checker, Model};
+    let mut builder = CairnModel::new(ModelConfig::default()).checker().threads(2);
+    if let Some(n) = max_states {
+        builder = builder.target_state_count(n);
+    }
+    let mut stdout = std::io::stdout();
+    let checker = builder.spawn_bfs().report(&mut stateright::report::WriteReporter::new(&mut stdout));
+    for (name, path) in checker.discoveries() {
+        println!("discovery {name:?}:");
+        for (i, action) in path.into_actions().iter().enumerate() {
+            println!("  {}. {action:?}", i + 1);
+        }
+    }
+    if checker.is_done() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -37,6 +62,9 @@ fn fresh_seed() -> u64 {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.model {
+        return model_check(args.max_states);
+    }
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let sim = Simulation::new(seed);
     println!("seed 0x{seed:016x} steps {}", args.steps);

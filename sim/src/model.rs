@@ -13,8 +13,9 @@ use crate::action::Action;
 use crate::clock::epoch;
 use crate::executor::{self, JobEnd};
 use crate::manifests::{self, ConfigurationParams};
+use crate::fingerprint::WorldDigest;
 use crate::model_state::{Budgets, Failure, ModelState, UserSteps};
-use crate::settle::{settle, Broken};
+use crate::settle::{settle, Broken, Checks};
 
 /// Namespace of the model's objects.
 pub const NAMESPACE: &str = "demo";
@@ -344,6 +345,7 @@ impl Model for CairnModel {
             budgets: self.config.budgets,
             last_fact: None,
             broken: None,
+            digest: Default::default(),
         };
         turn(&mut state, None);
         vec![state]
@@ -366,7 +368,7 @@ impl Model for CairnModel {
         } else {
             None
         };
-        turn(&mut s, Some(&last.world));
+        turn(&mut s, Some(last));
         Some(s)
     }
 
@@ -409,14 +411,14 @@ impl Model for CairnModel {
 }
 
 /// Runs the controller after an environment step and records what broke, if anything.
-fn turn(s: &mut ModelState, before: Option<&World>) {
-    match settle(&mut s.world, s.now) {
+fn turn(s: &mut ModelState, before: Option<&ModelState>) {
+    match settle(&mut s.world, s.now, Checks::AtRest) {
         Ok(turn) => {
             s.wakeup = turn.next_wakeup;
             s.pending.extend(turn.requests);
             if let Some(before) = before {
                 // Across the whole step too: a fact or a restart must not undo a terminal phase.
-                if let Err(v) = cairn_core::invariants::check_transition(before, &s.world) {
+                if let Err(v) = cairn_core::invariants::check_transition(&before.world, &s.world) {
                     let broken = Broken::Invariant(v);
                     s.broken = Some(Failure {
                         property: property_of(&broken),
@@ -435,4 +437,5 @@ fn turn(s: &mut ModelState, before: Option<&World>) {
     // Events are output: checked by `settle` (no secret in them), then dropped so that
     // the order in which the same outcome was reached does not multiply states.
     s.world.events.clear();
+    s.digest = WorldDigest::of(&s.world, before.map(|b| (&b.world, &b.digest)));
 }

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use cairn_core::world::{Fact, World};
 use chrono::{DateTime, Utc};
 
-use crate::fingerprint::{hash_json, hash_world};
+use crate::fingerprint::{hash_json, WorldDigest};
 use crate::request::Request;
 
 /// Which of the catalogue's user steps happened.
@@ -67,11 +67,14 @@ pub struct ModelState {
     pub last_fact: Option<Fact>,
     /// The first broken property, if any (exploration stops there).
     pub broken: Option<Failure>,
+    /// Digest of `world`, kept up to date by the model after every step (hashing the
+    /// world from scratch for every explored state is too slow).
+    pub digest: WorldDigest,
 }
 
 impl Hash for ModelState {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_world(&self.world, state);
+        self.digest.hash(state);
         self.now.hash(state);
         self.wakeup.hash(state);
         self.pending.hash(state);

@@ -24,6 +24,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Unlock(args) => unlock::run(args).await,
         Command::Run(args) => cairn_local::cli::run(args).await,
         Command::Operator(args) => cairn_kube::cli::run(args).await,
+        Command::Exec(args) => cairn_local::cli::exec(args).await,
+        Command::Trigger(args) => cairn_local::cli::trigger(args).await,
+        Command::Get(args) => cairn_local::cli::get(args),
+        Command::Describe(args) => cairn_local::cli::describe(args),
+        Command::Apply(args) => cairn_local::cli::apply(args),
+        Command::Delete(args) => cairn_local::cli::delete(args),
         Command::Crds => {
             print!("{}", cairn_core::crd::crds_yaml());
             Ok(())

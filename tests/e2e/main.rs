@@ -3,3 +3,7 @@
 mod cli;
 mod faults;
 mod round_trip;
+mod secrets;
+mod tls;
+mod local_support;
+mod local_quickstart;

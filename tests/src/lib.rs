@@ -1,18 +1,20 @@
 //! Test harness for Cairn end-to-end tests: real servers on loopback.
 //!
 //! [`MariaDb`] starts a private MariaDB (standing in for SingleStore), [`S3Server`] a moto S3
-//! server, [`Restic`] drives the `restic` CLI that checks our repositories from outside. Every
-//! server listens on 127.0.0.1 only, every subprocess wait is bounded, and dropping a handle
-//! stops its server. Missing tools are installed with apt when running as root.
+//! server, [`Restic`] drives the `restic` CLI that checks our repositories from outside; both
+//! servers can also speak TLS with certificates of a [`TestCa`]. Every server listens on
+//! 127.0.0.1 only, every subprocess wait is bounded, and dropping a handle stops its server. Missing tools are installed with apt when running as root.
 
 mod mariadb;
 pub mod process;
 mod restic;
 mod s3;
+pub mod tls;
 
 pub use mariadb::MariaDb;
 pub use restic::Restic;
 pub use s3::S3Server;
+pub use tls::{CertPair, TestCa};
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;

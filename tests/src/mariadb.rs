@@ -1,6 +1,7 @@
 //! A private MariaDB server on a free loopback port, standing in for SingleStore.
 
 use crate::process::{self, run_bounded, run_ok, tail, terminate, wait_for, which};
+use crate::tls::{copy_pair, CertPair, TestCa};
 use crate::{free_port, random_hex};
 use anyhow::{anyhow, bail, Context, Result};
 use nix::sys::signal::Signal;
@@ -52,11 +53,24 @@ pub struct MariaDb {
     port: u16,
     password: String,
     child: Option<Child>,
+    /// Server-side TLS files (`--ssl-ca`, `--ssl-cert`, `--ssl-key`), copied into `dir`.
+    tls: Option<(PathBuf, CertPair)>,
 }
 
 impl MariaDb {
     /// Initialises a fresh datadir in a temp dir and starts a server on a free 127.0.0.1 port.
     pub fn start() -> Result<MariaDb> {
+        Self::start_inner(None)
+    }
+
+    /// Like [`MariaDb::start`], with TLS on: the server presents `server` and verifies client
+    /// certificates against `ca` (for `REQUIRE X509` accounts). Plain TCP stays allowed for
+    /// accounts that do not `REQUIRE SSL`.
+    pub fn start_with_tls(ca: &TestCa, server: &CertPair) -> Result<MariaDb> {
+        Self::start_inner(Some((ca, server)))
+    }
+
+    fn start_inner(tls: Option<(&TestCa, &CertPair)>) -> Result<MariaDb> {
         let tools = Tools::find_or_install()?;
         let dir = tempfile::Builder::new()
             .prefix("cairn-mariadb-")
@@ -68,7 +82,13 @@ impl MariaDb {
             port: 0,
             password: random_hex(12),
             child: None,
+            tls: None,
         };
+        if let Some((ca, server)) = tls {
+            let ca_copy = db.dir.path().join("tls-ca.crt");
+            std::fs::copy(ca.cert(), &ca_copy).context("cannot copy the test CA")?;
+            db.tls = Some((ca_copy, copy_pair(server, db.dir.path(), "tls-server")?));
+        }
         db.install_db()?;
         // A port picked by free_port() can be taken by a parallel test before we bind it: retry.
         let mut last = None;
@@ -153,6 +173,11 @@ impl MariaDb {
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_general_ci",
             ]);
+        if let Some((ca, pair)) = &self.tls {
+            cmd.arg(format!("--ssl-ca={}", ca.display()))
+                .arg(format!("--ssl-cert={}", pair.cert.display()))
+                .arg(format!("--ssl-key={}", pair.key.display()));
+        }
         if process::is_root() {
             cmd.arg("--user=root");
         }
@@ -235,6 +260,38 @@ impl MariaDb {
     /// The TCP port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The URL Cairn takes for `user` on this server: `mysql://USER@127.0.0.1:PORT`.
+    pub fn url_for(&self, user: &str) -> String {
+        format!("mysql://{user}@127.0.0.1:{}", self.port)
+    }
+
+    /// Creates `user`@127.0.0.1 with `password`, all privileges and `require` (`NONE`, `SSL`,
+    /// `X509` or `SUBJECT '...'`).
+    pub fn create_user(&self, user: &str, password: &str, require: &str) -> Result<()> {
+        let (u, pw) = (user.replace('\'', "''"), password.replace('\'', "''"));
+        let sql = format!(
+            "CREATE USER '{u}'@'127.0.0.1' IDENTIFIED BY '{pw}' REQUIRE {require};\n\
+             GRANT ALL PRIVILEGES ON *.* TO '{u}'@'127.0.0.1';\nFLUSH PRIVILEGES;"
+        );
+        // Not `sql()`: its error would quote the statement, password included.
+        self.sql_bytes(sql.as_bytes(), None)
+            .map(|_| ())
+            .with_context(|| format!("cannot create user {user} REQUIRE {require}"))
+    }
+
+    /// A global status counter (`SHOW GLOBAL STATUS LIKE name`), e.g. `Ssl_accepts`.
+    pub fn global_status(&self, name: &str) -> Result<u64> {
+        let out = self.sql(&format!(
+            "SHOW GLOBAL STATUS LIKE '{}'",
+            name.replace('\'', "''")
+        ))?;
+        let value = out.rsplit('\t').next().unwrap_or_default();
+        value
+            .trim()
+            .parse()
+            .with_context(|| format!("status {name} is not a number: {out:?}"))
     }
 
     /// The user for TCP connections (`root`).

@@ -1,6 +1,7 @@
 //! A real S3 server (moto) on a free loopback port, from a venv the harness creates.
 
-use crate::process::{self, run_ok, tail, terminate, wait_for, FileLock};
+use crate::process::{self, run_bounded, run_ok, tail, terminate, wait_for, FileLock};
+use crate::tls::{copy_pair, CertPair, TestCa};
 use crate::{free_port, workspace_root};
 use anyhow::{anyhow, bail, Context, Result};
 use nix::sys::signal::Signal;
@@ -69,11 +70,23 @@ pub struct S3Server {
     dir: tempfile::TempDir,
     port: u16,
     child: Option<Child>,
+    /// HTTPS: the CA that signed the server certificate, and the certificate (copies in `dir`).
+    tls: Option<(PathBuf, CertPair)>,
 }
 
 impl S3Server {
     /// Starts `moto_server` on a free port and waits until it answers HTTP.
     pub fn start() -> Result<S3Server> {
+        Self::start_inner(None)
+    }
+
+    /// Starts `moto_server` serving HTTPS with `server` (which must name `IP:127.0.0.1`),
+    /// signed by `ca`; [`S3Server::endpoint`] is then `https://127.0.0.1:PORT`.
+    pub fn start_with_tls(ca: &TestCa, server: &CertPair) -> Result<S3Server> {
+        Self::start_inner(Some((ca, server)))
+    }
+
+    fn start_inner(tls: Option<(&TestCa, &CertPair)>) -> Result<S3Server> {
         let bin = moto_server_bin()?;
         let dir = tempfile::Builder::new()
             .prefix("cairn-s3-")
@@ -83,7 +96,13 @@ impl S3Server {
             dir,
             port: 0,
             child: None,
+            tls: None,
         };
+        if let Some((ca, server)) = tls {
+            let ca_copy = s3.dir.path().join("tls-ca.crt");
+            std::fs::copy(ca.cert(), &ca_copy).context("cannot copy the test CA")?;
+            s3.tls = Some((ca_copy, copy_pair(server, s3.dir.path(), "tls-server")?));
+        }
         let mut last = None;
         // A free port can be grabbed by a parallel test before moto binds it: retry a few times.
         for _ in 0..4 {
@@ -110,8 +129,12 @@ impl S3Server {
 
     fn spawn_and_wait(&mut self, bin: &std::path::Path) -> Result<()> {
         let log = std::fs::File::create(self.log_path())?;
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some((_, pair)) = &self.tls {
+            cmd.arg("-c").arg(&pair.cert).arg("-k").arg(&pair.key);
+        }
+        let child = cmd
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
             .env("AWS_DEFAULT_REGION", REGION)
@@ -140,9 +163,15 @@ impl S3Server {
         Ok(())
     }
 
-    /// The endpoint URL, `http://127.0.0.1:PORT`.
+    /// The endpoint URL, `http://127.0.0.1:PORT` (`https://` when started with TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA certificate (PEM file) clients must trust, when serving HTTPS.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|(ca, _)| ca.as_path())
     }
 
     /// The TCP port on 127.0.0.1.
@@ -241,11 +270,6 @@ impl S3Server {
 
     /// One unsigned HTTP/1.0 request (no chunked replies); returns status and body.
     fn http(&self, method: &str, path: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
-        let addr = ("127.0.0.1", self.port);
-        let mut s = TcpStream::connect(addr)
-            .with_context(|| format!("cannot connect to {}", self.endpoint()))?;
-        s.set_read_timeout(Some(HTTP_TIMEOUT))?;
-        s.set_write_timeout(Some(HTTP_TIMEOUT))?;
         let head = format!(
             // moto checks no signature, but treats requests without credentials as anonymous
             // (403 on object reads): present the test key with a dummy signature.
@@ -255,10 +279,12 @@ impl S3Server {
             self.port,
             body.len()
         );
-        s.write_all(head.as_bytes())?;
-        s.write_all(body)?;
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp)?;
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        let resp = match &self.tls {
+            None => self.exchange_plain(&request)?,
+            Some((ca, _)) => self.exchange_tls(ca, &request)?,
+        };
         let split = resp
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
@@ -270,6 +296,36 @@ impl S3Server {
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| anyhow!("malformed HTTP status line: {status_line}"))?;
         Ok((status, resp[split + 4..].to_vec()))
+    }
+
+    fn exchange_plain(&self, request: &[u8]) -> Result<Vec<u8>> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))
+            .with_context(|| format!("cannot connect to {}", self.endpoint()))?;
+        s.set_read_timeout(Some(HTTP_TIMEOUT))?;
+        s.set_write_timeout(Some(HTTP_TIMEOUT))?;
+        s.write_all(request)?;
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp)?;
+        Ok(resp)
+    }
+
+    /// The same exchange over TLS through `openssl s_client`, verifying the server against `ca`.
+    fn exchange_tls(&self, ca: &std::path::Path, request: &[u8]) -> Result<Vec<u8>> {
+        let openssl = process::which(&["openssl"]).ok_or_else(|| anyhow!("openssl not found"))?;
+        let mut cmd = Command::new(openssl);
+        cmd.args(["s_client", "-quiet", "-verify_return_error", "-connect"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("-CAfile")
+            .arg(ca);
+        let out = run_bounded(&mut cmd, Some(request), HTTP_TIMEOUT)?;
+        if out.stdout.is_empty() {
+            bail!(
+                "no HTTPS answer from {}: {}",
+                self.endpoint(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(out.stdout)
     }
 
     /// Freezes the server (SIGSTOP): requests hang until [`S3Server::resume`].

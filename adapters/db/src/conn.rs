@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use mysql_async::prelude::Queryable;
 use mysql_async::{OptsBuilder, PoolConstraints, PoolOpts};
 
+pub use crate::tls::TlsOptions;
+
 /// The connection type used throughout the crate.
 pub type Conn = mysql_async::Conn;
 
@@ -99,6 +101,37 @@ pub enum Error {
         /// Why.
         detail: String,
     },
+    /// The TLS handshake with the server failed (or the server offers no TLS).
+    #[error("TLS handshake with {host}:{port} failed: {reason}")]
+    Tls {
+        /// Server host.
+        host: String,
+        /// Server port.
+        port: u16,
+        /// What went wrong and what to do.
+        reason: String,
+    },
+    /// A TLS setting is unusable (checked before connecting).
+    #[error("invalid TLS setting, {what}: {reason}")]
+    TlsConfig {
+        /// Which setting, with the flag and AppBinding field it comes from.
+        what: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A TLS file (CA, client certificate or key) could not be read.
+    #[error("cannot read the {what} {path}: {source}; check {flag}")]
+    TlsFile {
+        /// Which file.
+        what: &'static str,
+        /// The command-line flag that named it.
+        flag: &'static str,
+        /// File path.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -113,6 +146,8 @@ impl Error {
             Error::Unexpected { .. } => "Unexpected",
             Error::DumpIncomplete { .. } => "DumpIncomplete",
             Error::Consistency { .. } => "Consistency",
+            Error::Tls { .. } => "TlsHandshake",
+            Error::TlsConfig { .. } | Error::TlsFile { .. } => "TlsConfig",
         }
     }
 
@@ -153,15 +188,6 @@ impl fmt::Display for Secret {
     }
 }
 
-/// TLS settings (placeholder: not wired yet).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// CA bundle used to verify the server.
-    pub ca_file: Option<PathBuf>,
-    /// Skip server certificate verification.
-    pub skip_verify: bool,
-}
-
 /// Where and as whom to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbTarget {
@@ -173,7 +199,7 @@ pub struct DbTarget {
     pub user: String,
     /// Password, if any.
     pub password: Option<Secret>,
-    /// TLS settings; `None` means plain TCP.
+    /// TLS settings; `None` means plain TCP (see [`crate::tls`]).
     pub tls: Option<TlsOptions>,
 }
 
@@ -192,6 +218,12 @@ impl DbTarget {
     /// Sets the password.
     pub fn with_password(mut self, password: Option<Secret>) -> Self {
         self.password = password;
+        self
+    }
+
+    /// Sets the TLS settings; `None` connects in plain TCP. Checked by [`DbTarget::connect`].
+    pub fn with_tls(mut self, tls: Option<TlsOptions>) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -264,26 +296,44 @@ impl DbTarget {
             .stmt_cache_size(16)
             .init(init)
             .pool_opts(PoolOpts::default().with_constraints(constraints))
+            .ssl_opts(self.tls.as_ref().map(TlsOptions::ssl_opts))
     }
 
     /// Opens one pinned session, classifying failures into actionable errors.
     pub async fn connect(&self) -> Result<Conn> {
+        if let Some(tls) = &self.tls {
+            tls.validate()?;
+        }
         let conn = Conn::new(self.opts())
             .await
             .map_err(|e| self.classify_connect_error(e))?;
-        tracing::debug!(host = %self.host, port = self.port, user = %self.user, "connected");
+        tracing::debug!(
+            host = %self.host,
+            port = self.port,
+            user = %self.user,
+            tls = self.tls.is_some(),
+            "connected"
+        );
         Ok(conn)
     }
 
-    /// Turns a connect failure into [`Error::AccessDenied`] or [`Error::Unreachable`].
+    /// Turns a connect failure into [`Error::AccessDenied`], [`Error::Tls`] or
+    /// [`Error::Unreachable`].
     pub fn classify_connect_error(&self, e: mysql_async::Error) -> Error {
+        if let Some(reason) = crate::tls::explain_tls_error(&e, &self.host, self.tls.as_ref()) {
+            return Error::Tls {
+                host: self.host.clone(),
+                port: self.port,
+                reason,
+            };
+        }
         match &e {
             mysql_async::Error::Server(se) if matches!(se.code, 1045 | 1044 | 1698) => {
                 Error::AccessDenied {
                     user: self.user.clone(),
                     host: self.host.clone(),
                     port: self.port,
-                    message: se.message.clone(),
+                    message: format!("{}{}", se.message, self.tls_hint()),
                 }
             }
             _ => Error::Unreachable {
@@ -292,6 +342,24 @@ impl DbTarget {
                 port: self.port,
                 source: e,
             },
+        }
+    }
+}
+
+impl DbTarget {
+    /// What to try when an account that may `REQUIRE` TLS refuses us.
+    fn tls_hint(&self) -> &'static str {
+        match &self.tls {
+            None => {
+                " (if the account REQUIREs SSL or X509, connect with TLS: --db-ca-file, \
+                     --db-cert-file, --db-key-file or the AppBinding's clientConfig.caBundle and \
+                     tlsSecret)"
+            }
+            Some(t) if !t.has_client_cert() => {
+                " (if the account REQUIREs X509, pass a client \
+                     certificate: --db-cert-file and --db-key-file or the AppBinding's tlsSecret)"
+            }
+            Some(_) => "",
         }
     }
 }
@@ -382,14 +450,31 @@ fn percent_decode(s: &str) -> std::result::Result<String, String> {
     String::from_utf8(out).map_err(|_| "user name is not UTF-8".to_string())
 }
 
-/// The URL with any password replaced, for error messages.
+/// The URL with any password replaced, for error messages (also when it does not parse).
 fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => url.to_string(),
+        Ok(_) => url.to_string(),
+        Err(_) => redact_userinfo(url),
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host...` textually.
+fn redact_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!("{}{}:***{}", &url[..start], &rest[..colon], &rest[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -430,6 +515,8 @@ mod tests {
         let err = DbTarget::parse_url("http://u:hunter2@h:1").unwrap_err();
         let msg = err.to_string();
         assert!(!msg.contains("hunter2"), "{msg}");
+        let err = DbTarget::parse_url("mysql://u:hunter2@h:notaport").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(DbTarget::parse_url("tcp(h:notaport)/").is_err());
         assert!(DbTarget::parse_url("tcp(h:1").is_err());
     }

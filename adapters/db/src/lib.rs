@@ -23,4 +23,5 @@ pub mod sql_dump;
 pub mod sql_restore;
 pub mod sql_split;
 pub mod sql_value;
+pub mod tls;
 pub mod verify;

@@ -36,7 +36,7 @@ impl StorageAccess {
         let location = self.location(rel);
         open_store(&location, &self.options).map_err(|source| JobError::Storage {
             what: format!("cannot open {location} of BackupStorage {}", self.storage),
-            source,
+            source: Box::new(source),
         })
     }
 }

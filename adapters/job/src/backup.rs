@@ -81,7 +81,7 @@ fn success(path: &str, duration: String, saved: Saved, start: DateTime<Utc>) -> 
                 host_path: saved.host_path,
                 size: format_bytes(s.bytes_read),
                 start_time: Some(start),
-                end_time: Some(s.time.max(start)),
+                end_time: Some(Utc::now().max(start)),
             }),
             progress: None,
         }],
@@ -169,7 +169,7 @@ async fn backup_component(
         (Err(err), _) => {
             return Err(JobError::Storage {
                 what: format!("{what} into {}", repo.label()),
-                source: err,
+                source: Box::new(err),
             })
         }
     };
@@ -177,7 +177,7 @@ async fn backup_component(
     let (stats, check) = blocking(move || Ok((r.stats()?, r.check(false)?))).await.map_err(|source| {
         JobError::Storage {
             what: format!("reading the size and integrity of {}", repo.label()),
-            source,
+            source: Box::new(source),
         }
     })?;
     info!(repo = %repo.label(), snapshot = %summary.snapshot_id, bytes = summary.bytes_read, "component backed up");

@@ -51,9 +51,9 @@ pub enum JobError {
     Storage {
         /// What was being done, naming the repository.
         what: String,
-        /// The storage error.
+        /// The storage error (boxed: it is large).
         #[source]
-        source: cairn_storage::Error,
+        source: Box<cairn_storage::Error>,
     },
     /// A database operation failed.
     #[error("{what}: {message}")]
@@ -68,9 +68,9 @@ pub enum JobError {
     Restore {
         /// What was being done.
         what: String,
-        /// The restore error.
+        /// The restore error (boxed: it is large).
         #[source]
-        source: cairn_db::restore::RestoreError,
+        source: Box<cairn_db::restore::RestoreError>,
     },
     /// A background task panicked or was cancelled.
     #[error("internal error: {0}; please report it")]

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use cairn_core::api::ComponentPhase;
-use cairn_core::job::{JobKey, JobResult};
+use std::collections::BTreeMap;
+
+use cairn_core::api::{Component, ComponentPhase, Driver};
+use cairn_core::job::{JobKey, JobResult, JobSpec, RestoreComponentResult};
 use cairn_core::plan::GoDuration;
 use cairn_core::world::Fact;
 
@@ -31,6 +33,53 @@ impl JobReport {
                 result: Some(self.result),
                 at,
             },
+        }
+    }
+
+    /// Every component of `spec` failed with `message` (the job could not even start,
+    /// e.g. a Secret is missing): the Snapshots or the RestoreSession show why.
+    pub fn failed(spec: &JobSpec, message: String) -> Self {
+        let result = match &spec.restore {
+            None => JobResult::Backup(
+                spec.snapshots
+                    .iter()
+                    .map(|t| {
+                        let components = t
+                            .components
+                            .iter()
+                            .map(|(name, path)| {
+                                let c = Component {
+                                    path: path.clone(),
+                                    phase: Some(ComponentPhase::Failed),
+                                    error: message.clone(),
+                                    driver: Some(Driver::Restic),
+                                    ..Component::default()
+                                };
+                                (name.clone(), c)
+                            })
+                            .collect();
+                        (t.snapshot.clone(), components)
+                    })
+                    .collect(),
+            ),
+            Some(source) => JobResult::Restore(
+                source
+                    .components
+                    .keys()
+                    .map(|name| {
+                        let r = RestoreComponentResult {
+                            phase: ComponentPhase::Failed,
+                            duration: GoDuration::ZERO.to_string(),
+                            error: message.clone(),
+                        };
+                        (name.clone(), r)
+                    })
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+        };
+        JobReport {
+            result,
+            error: Some(message),
         }
     }
 

@@ -51,6 +51,6 @@ pub(crate) async fn open_repo(
             "cannot open the restic repository {label} of BackupStorage {}",
             storage.storage
         ),
-        source,
+        source: Box::new(source),
     })
 }

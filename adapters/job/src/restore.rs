@@ -84,19 +84,21 @@ async fn restore_component(
     } else {
         from.restic_id.clone()
     };
-    let storage_err = |what: String| move |source| JobError::Storage { what, source };
+    let storage_err = |what: String| move |source| JobError::Storage { what, source: Box::new(source) };
     let snapshot = {
+        let what = format!("finding restic snapshot {wanted} in {}", repo.label());
         let repo = repo.clone();
         blocking(move || repo.find_snapshot(&wanted))
             .await
-            .map_err(storage_err(format!("finding restic snapshot in {}", repo.label())))?
+            .map_err(storage_err(what))?
     };
     let files: Arc<RepoSnapshotSource> = {
+        let what = format!("listing restic snapshot {}", snapshot.short_id);
         let (repo, snapshot) = (repo.clone(), snapshot.clone());
         Arc::new(
             blocking(move || RepoSnapshotSource::new(repo, snapshot))
                 .await
-                .map_err(storage_err(format!("listing restic snapshot {}", snapshot.short_id)))?,
+                .map_err(storage_err(what))?,
         )
     };
     let options = RestoreOptions {
@@ -126,7 +128,7 @@ async fn restore_component(
     }
     .map_err(|source| JobError::Restore {
         what: what.clone(),
-        source,
+        source: Box::new(source),
     })?;
     if report.verified == Some(false) {
         return Err(JobError::Unsupported(format!(

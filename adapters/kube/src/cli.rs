@@ -1,6 +1,19 @@
-//! Arguments and entry point of `cairn operator`.
+//! Arguments and entry points of `cairn operator` and `cairn trigger`.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use cairn_core::world::Outcome;
 use clap::Args;
+use futures::FutureExt;
+use kube_lease_manager::LeaseManagerBuilder;
+use tracing::{info, warn};
+
+use crate::backend::FixedBackend;
+use crate::metrics::{router, Metrics};
+use crate::objects::Config;
 
 /// Arguments of `cairn operator`.
 #[derive(Debug, Args)]
@@ -8,9 +21,117 @@ pub struct OperatorArgs {
     /// Address of the metrics and health endpoints.
     #[arg(long, default_value = "0.0.0.0:8080")]
     pub listen: String,
+    /// Name of the Lease used for leader election.
+    #[arg(long, default_value = "cairn-operator")]
+    pub lease_name: String,
+    /// Namespace of the Lease (the operator's own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "cairn-system")]
+    pub lease_namespace: String,
+    /// Identity in the Lease and `reportingInstance` of Events (the pod name).
+    #[arg(long, env = "POD_NAME", default_value = "cairn-operator")]
+    pub identity: String,
+    /// Image of Cairn, run by trigger CronJobs.
+    #[arg(long, env = "CAIRN_IMAGE", default_value = cairn_core::catalog::EXECUTOR_IMAGE)]
+    pub image: String,
 }
 
-/// Runs the operator until SIGTERM.
+/// Arguments of `cairn trigger` (what a trigger CronJob's pod runs).
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The BackupConfiguration.
+    pub configuration: String,
+    /// Session of the BackupConfiguration.
+    #[arg(long)]
+    pub session: String,
+    /// Namespace of the BackupConfiguration.
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub namespace: String,
+}
+
+/// Runs `cairn trigger`: creates the BackupSession of the current schedule slot.
+pub async fn run_trigger(args: TriggerArgs) -> anyhow::Result<()> {
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let name = crate::trigger::trigger(
+        &client,
+        &args.namespace,
+        &args.configuration,
+        &args.session,
+        chrono::Utc::now(),
+    )
+    .await?;
+    info!(backupsession = %name, "triggered");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs the operator until SIGTERM: metrics and health endpoints, leader election,
+/// controllers; on shutdown the controllers drain and the lease is released.
 pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
-    anyhow::bail!("cairn operator is not implemented yet (would listen on {})", args.listen)
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let metrics = Arc::new(Metrics::default());
+    let addr: SocketAddr = args.listen.parse().context("--listen")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .context("binding --listen")?;
+    let app = router(metrics.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            warn!(error = %e, "metrics server stopped");
+        }
+    });
+
+    let manager = LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+        .with_namespace(&args.lease_namespace)
+        .with_identity(&args.identity)
+        .with_field_manager(crate::request::FIELD_MANAGER)
+        .build()
+        .await
+        .context("creating the leader lease")?;
+    let (mut is_leader, lease_task) = manager.watch().await;
+    let leader = Arc::new(AtomicBool::new(*is_leader.borrow()));
+    let flag = leader.clone();
+    tokio::spawn(async move {
+        while is_leader.changed().await.is_ok() {
+            let now = *is_leader.borrow_and_update();
+            flag.store(now, Ordering::SeqCst);
+            info!(leader = now, "leadership changed");
+        }
+        flag.store(false, Ordering::SeqCst);
+    });
+
+    let cfg = Config {
+        image: args.image,
+        reporting_instance: args.identity,
+        ..Config::default()
+    };
+    // TODO(backend): in-process backend IO through cairn-storage; until then every
+    // backend effect is reported as failed with this message (visible in conditions).
+    let backend = Arc::new(FixedBackend(Outcome::Failed(
+        "backend IO is not wired into the Kubernetes operator yet".to_owned(),
+    )));
+    let shutdown = shutdown_signal().boxed().shared();
+    info!(listen = %addr, "cairn operator started");
+    crate::operator::run_controllers(client, cfg, backend, leader.clone(), metrics, shutdown).await;
+    leader.store(false, Ordering::SeqCst);
+    lease_task.abort();
+    info!("cairn operator stopped");
+    Ok(())
 }

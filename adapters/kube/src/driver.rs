@@ -47,7 +47,11 @@ pub struct Driver {
 /// Short name of an effect for logs.
 pub fn effect_name(effect: &Effect) -> String {
     let debug = format!("{effect:?}");
-    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_owned()
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl Driver {
@@ -124,7 +128,8 @@ impl Driver {
                     Fact::HookFinished {
                         hook: spec.key,
                         outcome: HookOutcome::Failed,
-                        message: "hooks are not supported by the Kubernetes operator yet".to_owned(),
+                        message: "hooks are not supported by the Kubernetes operator yet"
+                            .to_owned(),
                     },
                 );
             }
@@ -146,7 +151,11 @@ impl Driver {
             };
             let meta = kube::Resource::meta(&object);
             let key = ObjectKey::of(meta);
-            if let Some(rv) = meta.resource_version.as_deref().and_then(|v| v.parse().ok()) {
+            if let Some(rv) = meta
+                .resource_version
+                .as_deref()
+                .and_then(|v| v.parse().ok())
+            {
                 d.written.record(T::KIND, key.clone(), rv, now);
             }
             T::map_mut(&mut d.world).insert(key, object);

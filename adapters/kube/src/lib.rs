@@ -21,10 +21,14 @@ pub mod cli;
 pub mod driver;
 pub mod error;
 pub mod execute;
+pub mod metrics;
 pub mod objects;
 pub mod observe;
+pub mod operator;
+pub mod rbac;
 pub mod request;
 pub mod resource;
 pub mod translate;
+pub mod trigger;
 
 pub use error::{Error, Result};

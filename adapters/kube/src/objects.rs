@@ -280,7 +280,13 @@ pub fn trigger_cron_job(cfg: &Config, input: &TriggerInput<'_>) -> Value {
         input.configuration,
         input.configuration_uid,
     );
-    let mut obj = meta(&CRON_JOBS, input.namespace, input.name, labels.clone(), owner);
+    let mut obj = meta(
+        &CRON_JOBS,
+        input.namespace,
+        input.name,
+        labels.clone(),
+        owner,
+    );
     let scheduler = input.session.and_then(|s| s.scheduler.as_ref());
     let mut job_spec = scheduler
         .and_then(|s| serde_json::to_value(&s.job_template).ok())

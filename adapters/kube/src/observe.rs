@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use cairn_core::api::label::{INVOKER_NAME, SESSION_NAME};
 use cairn_core::api::{
-    Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, ComponentPhase,
-    Function, HookTemplate, Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
+    Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, ComponentPhase, Function,
+    HookTemplate, Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
 };
 use cairn_core::job::{JobFact, JobKey, JobKind, JobPhase, JobResult, RestoreComponentResult};
 use cairn_core::world::object::from_time;
@@ -19,7 +19,6 @@ use cairn_core::world::{Fact, ObjectKey, Secret, Stored, Trigger, World};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Secret as KubeSecret};
-use kube::Resource;
 
 use crate::objects::{JOB_KIND_LABEL, MANAGED_BY_CAIRN};
 
@@ -88,7 +87,9 @@ impl Written {
         let Some((written, _)) = self.versions.get(&(T::KIND, key.clone())) else {
             return false;
         };
-        store.and_then(|o| rv(o.meta())).is_none_or(|seen| seen < *written)
+        store
+            .and_then(|o| rv(o.meta()))
+            .is_none_or(|seen| seen < *written)
     }
 }
 
@@ -161,18 +162,19 @@ pub fn secret(s: &KubeSecret) -> Secret {
 fn refresh_triggers(world: &mut World, cron_jobs: &[CronJob]) {
     for cj in cron_jobs {
         let labels = cj.metadata.labels.clone().unwrap_or_default();
-        if labels.get(cairn_core::api::label::MANAGED_BY).map(String::as_str)
+        if labels
+            .get(cairn_core::api::label::MANAGED_BY)
+            .map(String::as_str)
             != Some(MANAGED_BY_CAIRN)
         {
             continue;
         }
-        let (Some(bc), Some(session)) = (labels.get(INVOKER_NAME), labels.get(SESSION_NAME))
-        else {
+        let (Some(bc), Some(session)) = (labels.get(INVOKER_NAME), labels.get(SESSION_NAME)) else {
             continue;
         };
         let namespace = cj.metadata.namespace.clone().unwrap_or_default();
         let key = (ObjectKey::new(namespace, bc.clone()), session.clone());
-        let spec = cj.spec.clone().unwrap_or_default();
+        let spec = cj.spec.clone();
         let scheduled = cj
             .status
             .as_ref()
@@ -180,10 +182,7 @@ fn refresh_triggers(world: &mut World, cron_jobs: &[CronJob]) {
             .map(from_time);
         let created = cj.metadata.creation_timestamp.as_ref().map(from_time);
         let previous = world.triggers.get(&key);
-        let since = previous
-            .map(|t| t.since)
-            .or(created)
-            .unwrap_or_default();
+        let since = previous.map(|t| t.since).or(created).unwrap_or_default();
         let last_fired = previous.and_then(|t| t.last_fired).max(scheduled);
         world.triggers.insert(
             key,
@@ -224,7 +223,9 @@ pub fn reported_result(world: &World, fact: &JobFact) -> Option<JobResult> {
                 .snapshots
                 .iter()
                 .filter_map(|t| {
-                    let snap = world.snapshots.get(&ObjectKey::new(ns.clone(), t.snapshot.clone()))?;
+                    let snap = world
+                        .snapshots
+                        .get(&ObjectKey::new(ns.clone(), t.snapshot.clone()))?;
                     let components = snap.status.as_ref()?.components.clone();
                     (!components.is_empty()).then(|| (t.snapshot.clone(), components))
                 })
@@ -256,7 +257,10 @@ pub fn reported_result(world: &World, fact: &JobFact) -> Option<JobResult> {
     }
 }
 
-fn condition_true<'a>(job: &'a Job, type_: &str) -> Option<&'a k8s_openapi::api::batch::v1::JobCondition> {
+fn condition_true<'a>(
+    job: &'a Job,
+    type_: &str,
+) -> Option<&'a k8s_openapi::api::batch::v1::JobCondition> {
     job.status
         .as_ref()?
         .conditions
@@ -268,24 +272,41 @@ fn condition_true<'a>(job: &'a Job, type_: &str) -> Option<&'a k8s_openapi::api:
 /// Facts about the executor jobs the core requested: started, succeeded (with the
 /// result read back from statuses), failed, or gone after having started.
 pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
-    let by_key: BTreeMap<JobKey, &Job> = jobs.iter().filter_map(|j| Some((job_key(j)?, j))).collect();
+    let by_key: BTreeMap<JobKey, &Job> =
+        jobs.iter().filter_map(|j| Some((job_key(j)?, j))).collect();
     let mut facts = Vec::new();
     for (key, fact) in &world.jobs {
         let Some(job) = by_key.get(key) else {
             if fact.phase == JobPhase::Running {
-                facts.push(Fact::JobVanished { job: key.clone(), at: now });
+                facts.push(Fact::JobVanished {
+                    job: key.clone(),
+                    at: now,
+                });
             }
             continue;
         };
         let status = job.status.clone().unwrap_or_default();
         let started = status.start_time.as_ref().map(from_time).unwrap_or(now);
-        if fact.phase == JobPhase::Pending && (status.active.unwrap_or(0) > 0 || status.start_time.is_some()) {
-            facts.push(Fact::JobStarted { job: key.clone(), at: started });
+        if fact.phase == JobPhase::Pending
+            && (status.active.unwrap_or(0) > 0 || status.start_time.is_some())
+        {
+            facts.push(Fact::JobStarted {
+                job: key.clone(),
+                at: started,
+            });
         }
         if let Some(done) = condition_true(job, "Complete") {
-            let at = done.last_transition_time.as_ref().map(from_time).unwrap_or(now);
+            let at = done
+                .last_transition_time
+                .as_ref()
+                .map(from_time)
+                .unwrap_or(now);
             match reported_result(world, fact) {
-                Some(result) => facts.push(Fact::JobSucceeded { job: key.clone(), result, at }),
+                Some(result) => facts.push(Fact::JobSucceeded {
+                    job: key.clone(),
+                    result,
+                    at,
+                }),
                 None => facts.push(Fact::JobFailed {
                     job: key.clone(),
                     message: "the executor finished without reporting a result".to_owned(),
@@ -294,11 +315,19 @@ pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
                 }),
             }
         } else if let Some(failed) = condition_true(job, "Failed") {
-            let at = failed.last_transition_time.as_ref().map(from_time).unwrap_or(now);
+            let at = failed
+                .last_transition_time
+                .as_ref()
+                .map(from_time)
+                .unwrap_or(now);
             let message = format!(
                 "executor Job {} failed: {}",
                 job.metadata.name.as_deref().unwrap_or_default(),
-                failed.message.as_deref().or(failed.reason.as_deref()).unwrap_or("unknown reason")
+                failed
+                    .message
+                    .as_deref()
+                    .or(failed.reason.as_deref())
+                    .unwrap_or("unknown reason")
             );
             facts.push(Fact::JobFailed {
                 job: key.clone(),

@@ -97,7 +97,10 @@ impl Request {
             ),
             content_type: APPLY_PATCH,
             body,
-            access: vec![Access::new(res, None, "create"), Access::new(res, None, "patch")],
+            access: vec![
+                Access::new(res, None, "create"),
+                Access::new(res, None, "patch"),
+            ],
         }
     }
 

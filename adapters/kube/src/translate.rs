@@ -28,7 +28,7 @@ pub enum Action {
     Api(Vec<Request>),
     /// Backend IO (`InitBackend`, `InitRepository`, `UploadSnapshotMetadata`,
     /// `ForgetSnapshots`, `WipeData`), done by [`crate::backend`].
-    Backend(Effect),
+    Backend(Box<Effect>),
     /// A hook to run.
     Hook(HookSpec),
     /// Nothing outside the in-memory world (`RecordFired`).
@@ -36,7 +36,12 @@ pub enum Action {
 }
 
 /// Translates `effect` against the `world` it was planned from.
-pub fn translate(effect: &Effect, world: &World, cfg: &Config, now: DateTime<Utc>) -> Result<Action> {
+pub fn translate(
+    effect: &Effect,
+    world: &World,
+    cfg: &Config,
+    now: DateTime<Utc>,
+) -> Result<Action> {
     let api = |r: Vec<Request>| Ok(Action::Api(r));
     match effect {
         Effect::Apply(object) => api(vec![apply_object(object)?]),
@@ -44,11 +49,20 @@ pub fn translate(effect: &Effect, world: &World, cfg: &Config, now: DateTime<Utc
             let status = to_json(&object.to_string(), status)?;
             let res = Resource::of(object.kind);
             let key = &object.key;
-            api(vec![Request::patch_status(&res, &key.namespace, &key.name, status)])
+            api(vec![Request::patch_status(
+                &res,
+                &key.namespace,
+                &key.name,
+                status,
+            )])
         }
         Effect::Delete { object, .. } => {
             let res = Resource::of(object.kind);
-            api(vec![Request::delete(&res, &object.key.namespace, &object.key.name)])
+            api(vec![Request::delete(
+                &res,
+                &object.key.namespace,
+                &object.key.name,
+            )])
         }
         Effect::AddFinalizer(object) => api(add_finalizer(world, object).into_iter().collect()),
         Effect::RemoveFinalizer(object) => {
@@ -91,7 +105,7 @@ pub fn translate(effect: &Effect, world: &World, cfg: &Config, now: DateTime<Utc
         | Effect::InitRepository { .. }
         | Effect::UploadSnapshotMetadata { .. }
         | Effect::ForgetSnapshots { .. }
-        | Effect::WipeData { .. } => Ok(Action::Backend(effect.clone())),
+        | Effect::WipeData { .. } => Ok(Action::Backend(Box::new(effect.clone()))),
     }
 }
 
@@ -155,7 +169,12 @@ fn add_finalizer(world: &World, object: &ObjectRef) -> Option<Request> {
         ])
     };
     let res = Resource::of(object.kind);
-    Some(Request::json_patch(&res, &object.key.namespace, &object.key.name, ops))
+    Some(Request::json_patch(
+        &res,
+        &object.key.namespace,
+        &object.key.name,
+        ops,
+    ))
 }
 
 /// Removes `kubestash.com/cleanup` at the index it is seen at, guarded by a `test`.
@@ -168,7 +187,12 @@ fn remove_finalizer(world: &World, object: &ObjectRef) -> Option<Request> {
         { "op": "remove", "path": path },
     ]);
     let res = Resource::of(object.kind);
-    Some(Request::json_patch(&res, &object.key.namespace, &object.key.name, ops))
+    Some(Request::json_patch(
+        &res,
+        &object.key.namespace,
+        &object.key.name,
+        ops,
+    ))
 }
 
 /// The executor's identity in the job's namespace (and a binding in each other namespace
@@ -189,7 +213,11 @@ fn run_job(world: &World, cfg: &Config, spec: &JobSpec, now: DateTime<Utc>) -> V
         .map(|s| &s.storage)
         .chain(spec.restore.iter().map(|r| &r.storage));
     for storage in storages {
-        let storage_ns = storage.namespace.as_deref().unwrap_or(ns);
+        let storage_ns = if storage.namespace.is_empty() {
+            ns.as_str()
+        } else {
+            storage.namespace.as_str()
+        };
         if !namespaces.contains(&storage_ns) {
             namespaces.push(storage_ns);
         }
@@ -206,7 +234,12 @@ fn run_job(world: &World, cfg: &Config, spec: &JobSpec, now: DateTime<Utc>) -> V
     let session = ObjectRef::new(owner, ns.clone(), spec.key.session.clone());
     let uid = meta_of(world, &session).and_then(|m| m.uid.as_deref());
     let job = objects::executor_job(cfg, spec, uid, now);
-    requests.push(Request::apply(&JOBS, ns, &objects::job_name(&spec.key), job));
+    requests.push(Request::apply(
+        &JOBS,
+        ns,
+        &objects::job_name(&spec.key),
+        job,
+    ));
     requests
 }
 
@@ -233,7 +266,12 @@ fn ensure_trigger(
     };
     let account = &cfg.trigger_service_account;
     vec![
-        Request::apply(&SERVICE_ACCOUNTS, ns, account, objects::service_account(ns, account)),
+        Request::apply(
+            &SERVICE_ACCOUNTS,
+            ns,
+            account,
+            objects::service_account(ns, account),
+        ),
         Request::apply(
             &ROLE_BINDINGS,
             ns,
@@ -246,7 +284,10 @@ fn ensure_trigger(
 
 /// Metadata of the object `r` in the world, if present.
 pub fn meta_of<'a>(world: &'a World, r: &ObjectRef) -> Option<&'a ObjectMeta> {
-    fn get<'a, T: cairn_core::world::Stored>(w: &'a World, k: &ObjectKey) -> Option<&'a ObjectMeta> {
+    fn get<'a, T: cairn_core::world::Stored>(
+        w: &'a World,
+        k: &ObjectKey,
+    ) -> Option<&'a ObjectMeta> {
         w.get::<T>(k).map(kube::Resource::meta)
     }
     use cairn_core::api as a;

@@ -1,7 +1,11 @@
 //! Arguments and entry points of the local-mode commands (`run`, `get`, `describe`, `apply`, `delete`, `trigger`, `exec`).
 
-use clap::Args;
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+use crate::executor_job::JobMode;
+use crate::run::{current_exe, RunOptions};
+use crate::runtime::{Exit, LoopOptions};
 
 /// Arguments of `cairn run`.
 #[derive(Debug, Args)]
@@ -15,9 +19,234 @@ pub struct RunArgs {
     /// Run until every triggered session is terminal, then exit (non-zero if any failed).
     #[arg(long)]
     pub once: bool,
+    /// How executor jobs run: tasks inside the daemon, or `cairn exec` subprocesses.
+    #[arg(long, value_enum, default_value_t = ExecutorArg::InProcess)]
+    pub executor: ExecutorArg,
+    /// With --once: give up after this many seconds without progress.
+    #[arg(long, default_value_t = 120)]
+    pub stall_timeout: u64,
+}
+
+/// How `cairn run` runs executor jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorArg {
+    /// A task inside the daemon.
+    InProcess,
+    /// One `cairn exec` process per job (as a Kubernetes Job would).
+    Subprocess,
 }
 
 /// Runs `cairn run`.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    anyhow::bail!("cairn run is not implemented yet (state dir {})", args.state.display())
+    let mode = match args.executor {
+        ExecutorArg::InProcess => JobMode::InProcess,
+        ExecutorArg::Subprocess => current_exe(&args.state),
+    };
+    let options = RunOptions {
+        files: args.files,
+        state: args.state,
+        once: args.once,
+        mode,
+        loop_options: LoopOptions {
+            once: args.once,
+            stall_after: std::time::Duration::from_secs(args.stall_timeout),
+        },
+    };
+    match crate::run::run(options).await? {
+        Exit::Done { failed } if failed.is_empty() => Ok(()),
+        Exit::Done { failed } => anyhow::bail!(
+            "{} session(s) failed: {}; see `cairn describe` for the reasons",
+            failed.len(),
+            failed.join(", ")
+        ),
+        Exit::Stopped => Ok(()),
+        Exit::Stalled { waiting } => anyhow::bail!(
+            "no progress for the stall timeout; still waiting for: {}",
+            waiting.join("; ")
+        ),
+    }
+}
+
+/// `cairn exec backup|restore`: what an executor job runs.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Backup or restore.
+    #[command(subcommand)]
+    pub what: ExecWhat,
+}
+
+/// The job kinds of `cairn exec`.
+#[derive(Debug, Subcommand)]
+pub enum ExecWhat {
+    /// Run the backup job of a BackupSession.
+    Backup(ExecBackupArgs),
+    /// Run the restore job of a RestoreSession.
+    Restore(ExecRestoreArgs),
+}
+
+/// Arguments of `cairn exec backup`.
+#[derive(Debug, Args)]
+pub struct ExecBackupArgs {
+    /// State directory holding the job.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+    /// Namespace of the session.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// The BackupSession.
+    #[arg(long)]
+    pub backupsession: String,
+}
+
+/// Arguments of `cairn exec restore`.
+#[derive(Debug, Args)]
+pub struct ExecRestoreArgs {
+    /// State directory holding the job.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+    /// Namespace of the session.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// The RestoreSession.
+    #[arg(long)]
+    pub restoresession: String,
+}
+
+/// Runs `cairn exec`.
+pub async fn exec(args: ExecArgs) -> anyhow::Result<()> {
+    crate::exec_cmd::exec(args).await
+}
+
+/// Arguments of `cairn trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The BackupConfiguration.
+    pub backupconfiguration: String,
+    /// Session to trigger (default: every session).
+    #[arg(long)]
+    pub session: Vec<String>,
+    /// Namespace of the BackupConfiguration.
+    #[arg(short, long, default_value = "default")]
+    pub namespace: String,
+    /// State directory.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+}
+
+/// Runs `cairn trigger`.
+pub async fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
+    crate::trigger::trigger(args)
+}
+
+/// Arguments of `cairn get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Kind: name, plural, singular or short name (`bc`, `repo`), case-insensitive.
+    pub kind: String,
+    /// One object (`name` or `namespace/name`); all when absent.
+    pub name: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = crate::get::OutputFormat::Table)]
+    pub output: crate::get::OutputFormat,
+    /// Only this namespace (default: every namespace).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// State directory.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+}
+
+/// Runs `cairn get`.
+pub fn get(args: GetArgs) -> anyhow::Result<()> {
+    let kind = crate::table_select::resolve_kind(&args.kind)?;
+    let state = crate::store::StateDir::open(&args.state)?;
+    let query = crate::get::GetQuery {
+        kind,
+        name: args.name,
+        namespace: args.namespace,
+        output: args.output,
+    };
+    print!("{}", crate::get::get(&state, &query, chrono::Utc::now())?);
+    Ok(())
+}
+
+/// Arguments of `cairn describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Kind: name, plural, singular or short name, case-insensitive.
+    pub kind: String,
+    /// The object (`name` or `namespace/name`).
+    pub name: String,
+    /// Namespace of the object (needed only when the name exists in several).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// State directory.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+}
+
+/// Runs `cairn describe`.
+pub fn describe(args: DescribeArgs) -> anyhow::Result<()> {
+    let kind = crate::table_select::resolve_kind(&args.kind)?;
+    let state = crate::store::StateDir::open(&args.state)?;
+    let text = crate::describe::describe(
+        &state,
+        kind,
+        &args.name,
+        args.namespace.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    print!("{text}");
+    Ok(())
+}
+
+/// Arguments of `cairn apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Manifest files or directories (multi-document YAML).
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<PathBuf>,
+    /// State directory.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+}
+
+/// Runs `cairn apply`.
+pub fn apply(args: ApplyArgs) -> anyhow::Result<()> {
+    let mut state = crate::store::StateDir::open(&args.state)?;
+    let outcome = crate::apply::apply(&mut state, &args.files, chrono::Utc::now())?;
+    for line in outcome.lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Arguments of `cairn delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Kind: name, plural, singular or short name, case-insensitive.
+    pub kind: String,
+    /// The object (`name` or `namespace/name`).
+    pub name: String,
+    /// Namespace of the object (needed only when the name exists in several).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// State directory.
+    #[arg(long, default_value = ".cairn")]
+    pub state: PathBuf,
+}
+
+/// Runs `cairn delete`.
+pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
+    let kind = crate::table_select::resolve_kind(&args.kind)?;
+    let mut state = crate::store::StateDir::open(&args.state)?;
+    let outcome = crate::delete::delete(
+        &mut state,
+        kind,
+        &args.name,
+        args.namespace.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    println!("{}", outcome.line);
+    Ok(())
 }

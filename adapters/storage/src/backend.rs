@@ -101,10 +101,18 @@ impl BackendOptions {
             .with_allow_invalid_certificates(self.insecure_tls)
             .with_connect_timeout(Duration::from_secs(10));
         if let Some(pem) = &self.ca_cert {
-            let certs = Certificate::from_pem_bundle(pem).map_err(|e| Error::BackendConfig {
+            let bad_ca = |reason: String| Error::BackendConfig {
                 location: location.to_string(),
-                reason: format!("CA certificate (CA_CERT_DATA) is not valid PEM: {e}"),
-            })?;
+                reason: format!(
+                    "the CA certificate (CA_CERT_DATA, --ca-file or RESTIC_CACERT) {reason}; \
+                     give the PEM file of the CA that signed the server certificate"
+                ),
+            };
+            let certs = Certificate::from_pem_bundle(pem)
+                .map_err(|e| bad_ca(format!("is not valid PEM: {e}")))?;
+            if certs.is_empty() {
+                return Err(bad_ca("holds no PEM CERTIFICATE block".into()));
+            }
             for cert in certs {
                 client = client.with_root_certificate(cert);
             }
@@ -199,6 +207,19 @@ pub fn open_store(location: &Location, opts: &BackendOptions) -> Result<Arc<dyn 
     Ok(limit(rooted, opts))
 }
 
+/// What to do when a storage call failed on the server's TLS certificate (else empty): the
+/// HTTP client reports it only as text deep in its cause chain.
+pub(crate) fn tls_hint(err: &object_store::Error) -> &'static str {
+    let text = err.to_string();
+    if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
+        "; the storage server's TLS certificate is not trusted: pass the CA that signed it with \
+         --ca-file (or CA_CERT_DATA in the storage Secret), or skip verification with \
+         --insecure-tls (the BackupStorage's insecureTLS)"
+    } else {
+        ""
+    }
+}
+
 fn limit(store: Arc<dyn ObjectStore>, opts: &BackendOptions) -> Arc<dyn ObjectStore> {
     match opts.max_connections {
         Some(n) if n > 0 => Arc::new(LimitStore::new(store, n)),
@@ -242,6 +263,22 @@ mod tests {
             },
         )
         .unwrap();
+    }
+
+    #[test]
+    fn ca_cert_must_hold_a_pem_certificate() {
+        let s3 = Location::parse("s3:https://127.0.0.1:1/bucket").unwrap();
+        for bad in [&b"not pem"[..], b"-----BEGIN CERTIFICATE-----\nZZZ"] {
+            let opts = BackendOptions {
+                ca_cert: Some(bad.to_vec()),
+                ..BackendOptions::default()
+            };
+            let err = open_store(&s3, &opts).unwrap_err().to_string();
+            assert!(
+                err.contains("--ca-file") && err.contains("CA_CERT_DATA"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum Error {
         endpoint: String,
     },
     /// An object storage call failed.
-    #[error("storage operation {op} on {path} in {repo} failed: {source}")]
+    #[error("storage operation {op} on {path} in {repo} failed: {source}{hint}", hint = crate::backend::tls_hint(source))]
     Store {
         /// The operation (get, put, list, delete).
         op: &'static str,

@@ -1,0 +1,295 @@
+//! The running operator: a kube-rs `Controller` per kind, reflectors for everything
+//! else, leader election, metrics and graceful shutdown. Every reconcile, whichever
+//! object triggered it, runs [`Driver::reconcile`] over the whole world.
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::api::{
+    Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, Function, HookTemplate,
+    Repository, RestoreSession, RetentionPolicy, Snapshot,
+};
+use chrono::Utc;
+use futures::stream::{self, BoxStream};
+use futures::{Future, StreamExt};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, Controller, WatchStreamExt};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use tracing::{info, instrument, warn};
+
+use crate::backend::BackendIo;
+use crate::driver::Driver;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::objects::{Config, JOB_KIND_LABEL, MANAGED_BY_CAIRN};
+use crate::observe::Observed;
+use crate::request::Request;
+use crate::resource::EVENTS;
+
+/// Requeue when the core names no wake-up.
+const IDLE_REQUEUE: Duration = Duration::from_secs(300);
+/// Requeue after an error, or while not the leader.
+const RETRY_REQUEUE: Duration = Duration::from_secs(5);
+
+/// Reflector stores of every kind the world holds.
+#[derive(Clone)]
+pub struct Stores {
+    backup_storages: Store<BackupStorage>,
+    repositories: Store<Repository>,
+    snapshots: Store<Snapshot>,
+    retention_policies: Store<RetentionPolicy>,
+    backup_configurations: Store<BackupConfiguration>,
+    backup_sessions: Store<BackupSession>,
+    restore_sessions: Store<RestoreSession>,
+    hook_templates: Store<HookTemplate>,
+    addons: Store<Addon>,
+    functions: Store<Function>,
+    app_bindings: Store<AppBinding>,
+    secrets: Store<Secret>,
+    namespaces: Store<Namespace>,
+    jobs: Store<Job>,
+    cron_jobs: Store<CronJob>,
+}
+
+fn all<K>(s: &Store<K>) -> Vec<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    s.state().iter().map(|o| (**o).clone()).collect()
+}
+
+impl Stores {
+    /// A consistent-enough copy of every store.
+    pub fn observed(&self) -> Observed {
+        Observed {
+            backup_storages: all(&self.backup_storages),
+            repositories: all(&self.repositories),
+            snapshots: all(&self.snapshots),
+            retention_policies: all(&self.retention_policies),
+            backup_configurations: all(&self.backup_configurations),
+            backup_sessions: all(&self.backup_sessions),
+            restore_sessions: all(&self.restore_sessions),
+            hook_templates: all(&self.hook_templates),
+            addons: all(&self.addons),
+            functions: all(&self.functions),
+            app_bindings: all(&self.app_bindings),
+            secrets: all(&self.secrets),
+            namespaces: all(&self.namespaces),
+            jobs: all(&self.jobs),
+            cron_jobs: all(&self.cron_jobs),
+        }
+    }
+
+    async fn wait_until_ready(&self) {
+        let _ = futures::join!(
+            self.backup_storages.wait_until_ready(),
+            self.repositories.wait_until_ready(),
+            self.snapshots.wait_until_ready(),
+            self.retention_policies.wait_until_ready(),
+            self.backup_configurations.wait_until_ready(),
+            self.backup_sessions.wait_until_ready(),
+            self.restore_sessions.wait_until_ready(),
+            self.hook_templates.wait_until_ready(),
+            self.addons.wait_until_ready(),
+            self.functions.wait_until_ready(),
+            self.app_bindings.wait_until_ready(),
+            self.secrets.wait_until_ready(),
+            self.namespaces.wait_until_ready(),
+            self.jobs.wait_until_ready(),
+            self.cron_jobs.wait_until_ready(),
+        );
+    }
+}
+
+/// Shared state of every controller.
+pub struct Context {
+    /// API client.
+    pub client: Client,
+    /// The world and its driver; one reconcile at a time.
+    pub driver: Mutex<Driver>,
+    /// Reflector stores.
+    pub stores: Stores,
+    /// Backend IO.
+    pub backend: Arc<dyn BackendIo>,
+    /// Whether this replica holds the lease.
+    pub leader: Arc<AtomicBool>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+/// A reflector on `api`, and a stream of `()` each time it changes.
+fn reflect<K>(api: Api<K>, cfg: watcher::Config) -> (Store<K>, BoxStream<'static, ()>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let changes = reflector::reflector(writer, watcher(api, cfg))
+        .default_backoff()
+        .touched_objects()
+        .filter_map(|r| async move { r.ok().map(|_| ()) })
+        .boxed();
+    (reader, changes)
+}
+
+/// One reconcile, whichever object triggered it.
+#[instrument(skip_all, fields(kind = %K::kind(&()), name = %obj.meta().name.as_deref().unwrap_or_default()))]
+async fn reconcile<K>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error>
+where
+    K: Resource<DynamicType = ()>,
+{
+    if !ctx.leader.load(Ordering::SeqCst) {
+        return Ok(Action::requeue(RETRY_REQUEUE));
+    }
+    let observed = ctx.stores.observed();
+    let now = Utc::now();
+    let mut driver = ctx.driver.lock().await;
+    ctx.metrics.reconciled();
+    let result = driver
+        .reconcile(
+            &ctx.client,
+            ctx.backend.as_ref(),
+            &observed,
+            now,
+            &ctx.leader,
+        )
+        .await;
+    ctx.metrics.observe_world(&driver.world);
+    let report = result?;
+    if !report.effects.is_empty() {
+        info!(effects = ?report.effects, "applied");
+    }
+    let after = match report.next_wakeup {
+        _ if report.unsettled => RETRY_REQUEUE,
+        Some(at) => (at - now)
+            .to_std()
+            .unwrap_or(Duration::from_secs(1))
+            .max(Duration::from_secs(1)),
+        None => IDLE_REQUEUE,
+    };
+    Ok(Action::requeue(after))
+}
+
+/// Counts the error by category, reports it as a Warning Event on the object, retries.
+fn error_policy<K>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+{
+    warn!(error = %err, category = err.category(), "reconcile failed");
+    ctx.metrics.error(err.category());
+    if ctx.leader.load(Ordering::SeqCst) && !matches!(err, Error::NotLeader(_)) {
+        let namespace = obj
+            .meta()
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
+        let body = serde_json::json!({
+            "apiVersion": "events.k8s.io/v1",
+            "kind": "Event",
+            "metadata": { "generateName": format!("{}.", obj.meta().name.as_deref().unwrap_or("cairn")), "namespace": namespace },
+            "eventTime": Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "type": "Warning",
+            "reason": err.category(),
+            "action": "Reconcile",
+            "note": err.to_string(),
+            "regarding": {
+                "apiVersion": K::api_version(&()), "kind": K::kind(&()),
+                "name": obj.meta().name, "namespace": obj.meta().namespace, "uid": obj.meta().uid,
+            },
+            "reportingController": "cairn.kubestash.com/operator",
+            "reportingInstance": ctx.driver.try_lock().map(|d| d.cfg.reporting_instance.clone()).unwrap_or_default(),
+        });
+        let client = ctx.client.clone();
+        tokio::spawn(async move {
+            let request = Request::create(&EVENTS, &namespace, body);
+            if let Err(e) = crate::execute::send(&client, &request).await {
+                warn!(error = %e, "could not record the error event");
+            }
+        });
+    }
+    Action::requeue(RETRY_REQUEUE)
+}
+
+/// Runs the controllers until `shutdown` resolves.
+pub async fn run_controllers(
+    client: Client,
+    cfg: Config,
+    backend: Arc<dyn BackendIo>,
+    leader: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
+) {
+    let wc = watcher::Config::default;
+    let bs = Controller::new(Api::<BackupStorage>::all(client.clone()), wc());
+    let repo = Controller::new(Api::<Repository>::all(client.clone()), wc());
+    let bc = Controller::new(Api::<BackupConfiguration>::all(client.clone()), wc());
+    let sess = Controller::new(Api::<BackupSession>::all(client.clone()), wc());
+    let snap = Controller::new(Api::<Snapshot>::all(client.clone()), wc());
+    let rs = Controller::new(Api::<RestoreSession>::all(client.clone()), wc());
+    let (retention_policies, t1) = reflect(Api::<RetentionPolicy>::all(client.clone()), wc());
+    let (hook_templates, t2) = reflect(Api::<HookTemplate>::all(client.clone()), wc());
+    let (addons, t3) = reflect(Api::<Addon>::all(client.clone()), wc());
+    let (functions, t4) = reflect(Api::<Function>::all(client.clone()), wc());
+    let (app_bindings, t5) = reflect(Api::<AppBinding>::all(client.clone()), wc());
+    let (secrets, t6) = reflect(Api::<Secret>::all(client.clone()), wc());
+    let (namespaces, t7) = reflect(Api::<Namespace>::all(client.clone()), wc());
+    let (jobs, t8) = reflect(Api::<Job>::all(client.clone()), wc().labels(JOB_KIND_LABEL));
+    let managed = format!("{}={MANAGED_BY_CAIRN}", cairn_core::api::label::MANAGED_BY);
+    let (cron_jobs, t9) = reflect(Api::<CronJob>::all(client.clone()), wc().labels(&managed));
+    let stores = Stores {
+        backup_storages: bs.store(),
+        repositories: repo.store(),
+        snapshots: snap.store(),
+        retention_policies,
+        backup_configurations: bc.store(),
+        backup_sessions: sess.store(),
+        restore_sessions: rs.store(),
+        hook_templates,
+        addons,
+        functions,
+        app_bindings,
+        secrets,
+        namespaces,
+        jobs,
+        cron_jobs,
+    };
+    let ctx = Arc::new(Context {
+        client,
+        driver: Mutex::new(Driver::new(cfg)),
+        stores: stores.clone(),
+        backend,
+        leader,
+        metrics: metrics.clone(),
+    });
+    // Any change of a non-controller kind (Secrets, AppBindings, Jobs, CronJobs, ...)
+    // reconciles the world through the BackupStorage controller.
+    let others = stream::select_all([t1, t2, t3, t4, t5, t6, t7, t8, t9]);
+    let bs = bs.reconcile_all_on(others);
+    tokio::spawn(async move {
+        stores.wait_until_ready().await;
+        metrics.ready.store(true, Ordering::SeqCst);
+        info!("reflector stores synced");
+    });
+    macro_rules! drive {
+        ($c:expr, $k:ty) => {
+            $c.graceful_shutdown_on(shutdown.clone())
+                .run(reconcile::<$k>, error_policy::<$k>, ctx.clone())
+                .for_each(|_| futures::future::ready(()))
+        };
+    }
+    futures::join!(
+        drive!(bs, BackupStorage),
+        drive!(repo, Repository),
+        drive!(bc, BackupConfiguration),
+        drive!(sess, BackupSession),
+        drive!(snap, Snapshot),
+        drive!(rs, RestoreSession),
+    );
+}

@@ -1,0 +1,16 @@
+//! Tests of the operator against a fake API server (tower-test mocks, no real server).
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/scenarios.rs"]
+mod scenarios;
+
+#[path = "api/rbac.rs"]
+mod rbac;
+
+#[path = "api/objects.rs"]
+mod objects;
+
+#[path = "api/deploy.rs"]
+mod deploy;

@@ -1,0 +1,248 @@
+//! Executes the core's IO effects: backend files, executor jobs and hooks, each as a
+//! tokio task whose facts come back through [`Executor::next`]. Object effects need
+//! no IO here: they were applied to the world, which the driver persists.
+//!
+//! Everything a task needs is resolved from the world when it is dispatched, so tasks
+//! own their data and the world stays with the driver.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cairn_core::api::component::KEY_RESTIC_PASSWORD;
+use cairn_core::effect::Effect;
+use cairn_core::job::{JobKey, JobSpec};
+use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectKey, ObjectRef, Outcome, World};
+use cairn_job::inputs::storage_of;
+use cairn_job::StorageAccess;
+use cairn_storage::Password;
+use chrono::Utc;
+use tokio::task::{AbortHandle, Id, JoinSet};
+use tracing::{info, warn};
+
+use crate::executor_hook::{exec_command, run_hook};
+use crate::executor_job::{prepare, run_prepared, run_subprocess, JobMode};
+use crate::executor_storage::{forget, init_backend, wipe, write_file, Listing};
+
+/// Runs IO effects as tasks and hands back their facts.
+pub struct Executor {
+    base: PathBuf,
+    mode: JobMode,
+    tasks: JoinSet<Vec<Fact>>,
+    jobs: BTreeMap<JobKey, AbortHandle>,
+    job_ids: BTreeMap<Id, JobKey>,
+}
+
+impl Executor {
+    /// An executor resolving relative local backend paths against `base`.
+    pub fn new(base: PathBuf, mode: JobMode) -> Self {
+        Self {
+            base,
+            mode,
+            tasks: JoinSet::new(),
+            jobs: BTreeMap::new(),
+            job_ids: BTreeMap::new(),
+        }
+    }
+
+    /// Whether any task is still running.
+    pub fn busy(&self) -> bool {
+        !self.tasks.is_empty()
+    }
+
+    /// Whether the job `key` runs in this executor.
+    pub fn runs(&self, key: &JobKey) -> bool {
+        self.jobs.contains_key(key)
+    }
+
+    /// Starts the IO of `effect`; returns the facts known at once (a job started, or a
+    /// request whose references cannot be resolved).
+    pub fn dispatch(&mut self, world: &World, effect: &Effect) -> Vec<Fact> {
+        match effect {
+            Effect::InitBackend { storage, path, yaml } => {
+                let key = storage.key.clone();
+                let (path, yaml) = (path.clone(), yaml.clone());
+                self.storage_task(world, storage, move |access| async move {
+                    let (outcome, listing) = match access {
+                        Ok(access) => init_backend(&access, &path, &yaml).await,
+                        Err(message) => (Outcome::Failed(message), Listing::default()),
+                    };
+                    Fact::BackendInitialized {
+                        storage: key,
+                        outcome,
+                        at: Utc::now(),
+                        repositories: listing.repositories,
+                        snapshots: listing.snapshots,
+                    }
+                })
+            }
+            Effect::InitRepository { storage, path, yaml, .. } => {
+                let key = storage.key.clone();
+                let (path, yaml) = (path.clone(), yaml.clone());
+                self.storage_task(world, storage, move |access| async move {
+                    let outcome = match access {
+                        Ok(access) => write_file(&access, &path, &yaml).await,
+                        Err(message) => Outcome::Failed(message),
+                    };
+                    Fact::RepositoryInitialized { storage: key, path, outcome, at: Utc::now() }
+                })
+            }
+            Effect::UploadSnapshotMetadata { storage, snapshot, path, yaml } => {
+                let (key, snapshot) = (storage.key.clone(), snapshot.key.clone());
+                let (path, yaml) = (path.clone(), yaml.clone());
+                self.storage_task(world, storage, move |access| async move {
+                    let outcome = match access {
+                        Ok(access) => write_file(&access, &path, &yaml).await,
+                        Err(message) => Outcome::Failed(message),
+                    };
+                    Fact::SnapshotMetadataUploaded { storage: key, snapshot, path, outcome, at: Utc::now() }
+                })
+            }
+            Effect::ForgetSnapshots { storage, snapshot, restic, metadata_path } => {
+                let password = snapshot_password(world, &snapshot.key);
+                let (key, snap) = (storage.key.clone(), snapshot.key.clone());
+                let (restic, metadata_path) = (restic.clone(), metadata_path.clone());
+                self.storage_task(world, storage, move |access| async move {
+                    let outcome = match access {
+                        Ok(access) => forget(&access, password, &restic, &metadata_path).await,
+                        Err(message) => Outcome::Failed(message),
+                    };
+                    Fact::SnapshotsForgotten { storage: key, snapshot: snap, metadata_path, outcome, at: Utc::now() }
+                })
+            }
+            Effect::WipeData { storage, path } => {
+                let key = storage.key.clone();
+                let path = path.clone();
+                self.storage_task(world, storage, move |access| async move {
+                    let outcome = match access {
+                        Ok(access) => wipe(&access, &path).await,
+                        Err(message) => Outcome::Failed(message),
+                    };
+                    Fact::DataWiped { storage: key, path, outcome, at: Utc::now() }
+                })
+            }
+            Effect::RunJob(spec) => self.start_job(world, spec),
+            Effect::CancelJob(key) => {
+                if let Some(handle) = self.jobs.remove(key) {
+                    warn!(job = %key.session, "cancelling the executor job: its deadline passed");
+                    handle.abort();
+                }
+                Vec::new()
+            }
+            Effect::RunHook(spec) => {
+                self.start_hook(world, spec);
+                Vec::new()
+            }
+            Effect::Emit(event) => {
+                info!(object = %event.object, reason = %event.reason, kind = ?event.type_, "{}", event.message);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Spawns a backend task; `work` gets the resolved storage, or why it cannot be
+    /// resolved (and then reports a failed outcome in its own fact).
+    fn storage_task<F, Fut>(&mut self, world: &World, storage: &ObjectRef, work: F) -> Vec<Fact>
+    where
+        F: FnOnce(Result<StorageAccess, String>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Fact> + Send + 'static,
+    {
+        let reference = cairn_core::api::ObjectReference::new(
+            storage.key.namespace.clone(),
+            storage.key.name.clone(),
+        );
+        let access = storage_of(world, &reference, &storage.key.namespace, &self.base, "the control plane")
+            .map_err(|e| e.to_string());
+        self.tasks.spawn(async move { vec![work(access).await] });
+        Vec::new()
+    }
+
+    fn start_job(&mut self, world: &World, spec: &JobSpec) -> Vec<Fact> {
+        if self.jobs.contains_key(&spec.key) {
+            return Vec::new(); // a replayed RunJob names the job that already runs
+        }
+        let key = spec.key.clone();
+        let spec = spec.clone();
+        let handle = match &self.mode {
+            JobMode::InProcess => {
+                let prepared = prepare(world, &spec, &self.base);
+                self.tasks.spawn(async move {
+                    let report = run_prepared(&spec, prepared).await;
+                    vec![report.into_fact(spec.key.clone(), Utc::now())]
+                })
+            }
+            JobMode::Subprocess { exe, state } => {
+                let (exe, state) = (exe.clone(), state.clone());
+                self.tasks
+                    .spawn(async move { vec![run_subprocess(&exe, &state, &spec).await] })
+            }
+        };
+        info!(job = %key.session, kind = ?key.kind, "executor job started");
+        self.job_ids.insert(handle.id(), key.clone());
+        self.jobs.insert(key.clone(), handle);
+        vec![Fact::JobStarted { job: key, at: Utc::now() }]
+    }
+
+    fn start_hook(&mut self, world: &World, spec: &HookSpec) {
+        let spec = spec.clone();
+        let template = world.hook_templates.get(&ObjectKey::new(
+            spec.template.namespace.clone(),
+            spec.template.name.clone(),
+        ));
+        let command = match template {
+            Some(t) => exec_command(t),
+            None => Err(format!("HookTemplate {}/{} not found", spec.template.namespace, spec.template.name)),
+        };
+        self.tasks.spawn(async move {
+            let (outcome, message) = match command {
+                Ok(command) => run_hook(&spec, command).await,
+                Err(why) => (HookOutcome::Failed, format!("hook {}: {why}", spec.key.name)),
+            };
+            vec![Fact::HookFinished { hook: spec.key, outcome, message }]
+        });
+    }
+
+    /// The facts of the next task to finish; `None` when no task runs. A cancelled job
+    /// reports nothing (the core already counted it failed); a panicked one vanished.
+    pub async fn next(&mut self) -> Option<Vec<Fact>> {
+        let joined = self.tasks.join_next_with_id().await?;
+        let (id, facts) = match joined {
+            Ok((id, facts)) => (id, facts),
+            Err(err) => {
+                let id = err.id();
+                let key = self.job_ids.remove(&id);
+                if let Some(key) = &key {
+                    self.jobs.remove(key);
+                }
+                let facts = match key {
+                    Some(job) if err.is_panic() => vec![Fact::JobVanished { job, at: Utc::now() }],
+                    _ => Vec::new(),
+                };
+                return Some(facts);
+            }
+        };
+        if let Some(key) = self.job_ids.remove(&id) {
+            self.jobs.remove(&key);
+        }
+        Some(facts)
+    }
+
+    /// Stops every task (graceful shutdown: unfinished jobs are found vanished at the
+    /// next start, and the core retries them per retryConfig).
+    pub async fn shutdown(&mut self) {
+        self.tasks.shutdown().await;
+        self.jobs.clear();
+        self.job_ids.clear();
+    }
+}
+
+/// `RESTIC_PASSWORD` of the Repository holding `snapshot`, for forgetting its data.
+fn snapshot_password(world: &World, snapshot: &ObjectKey) -> Option<Password> {
+    let snap = world.snapshots.get(snapshot)?;
+    let repo = world
+        .repositories
+        .get(&ObjectKey::new(snapshot.namespace.clone(), snap.spec.repository.clone()))?;
+    let secret_ref = repo.spec.encryption_secret.as_ref()?;
+    let secret = world.secret(secret_ref.namespace_or(&snapshot.namespace), &secret_ref.name)?;
+    secret.data.get(KEY_RESTIC_PASSWORD).map(|v| Password::new(v.expose()))
+}

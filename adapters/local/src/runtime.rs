@@ -1,0 +1,259 @@
+//! The local control loop: the core's decisions driven with the real clock.
+//!
+//! One turn: observe facts → `reconcile`/`apply` until the plan is empty (bounded) →
+//! persist the world → dispatch the IO effects of the turn → wait for a task's facts,
+//! the core's next wakeup, or a stop request. The world is persisted before any IO
+//! starts, so a crash never loses a decision whose effects already ran; effects are
+//! idempotent, so replaying them after a restart is safe.
+
+use std::time::{Duration, Instant};
+
+use cairn_core::effect::Effect;
+use cairn_core::invariants;
+use cairn_core::reconcile::reconcile;
+use cairn_core::world::{apply, observe, Fact, HookOutcome, World};
+use chrono::{DateTime, Utc};
+use tracing::{debug, error, info, warn};
+
+use crate::clock;
+use crate::executor::Executor;
+use crate::runtime_once::{waiting_for, Failures};
+
+/// Rounds of reconcile/apply after which a still non-empty plan is logged and left
+/// for the next turn (a livelock must not spin the daemon).
+pub const MAX_ROUNDS: usize = 32;
+
+/// Where the world lives between turns (the state directory, or memory in tests).
+pub trait StateStore {
+    /// One turn under the store's writer lock: observe what other commands wrote since
+    /// the last save (`cairn apply`, `delete`, `trigger`) into `world`, run `step`,
+    /// then write the world crash-safely. Returns whether other commands changed it.
+    fn turn(
+        &mut self,
+        world: &mut World,
+        now: DateTime<Utc>,
+        step: &mut dyn FnMut(&mut World),
+    ) -> Result<bool, String>;
+
+    /// Writes the world (crash-safely) outside a turn (on stop).
+    fn save(&mut self, world: &World) -> Result<(), String>;
+}
+
+/// How the loop ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `--once`: every session is terminal; the failed ones are listed.
+    Done {
+        /// Sessions that failed for good.
+        failed: Vec<String>,
+    },
+    /// Stopped on request (SIGTERM/SIGINT).
+    Stopped,
+    /// `--once` made no progress for the stall limit; what it waited for.
+    Stalled {
+        /// Objects not yet where `--once` needs them.
+        waiting: Vec<String>,
+    },
+}
+
+/// Why the loop could not continue.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The state could not be written or read.
+    #[error("state directory: {0}")]
+    Store(String),
+}
+
+/// Loop settings.
+#[derive(Clone, Debug)]
+pub struct LoopOptions {
+    /// Exit once every session is terminal.
+    pub once: bool,
+    /// `--once` gives up after this long without any change while nothing runs.
+    pub stall_after: Duration,
+}
+
+impl Default for LoopOptions {
+    fn default() -> Self {
+        Self {
+            once: false,
+            stall_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The control loop over a world.
+pub struct Runtime<S: StateStore> {
+    /// The world (public for tests and the CLI's final report).
+    pub world: World,
+    store: S,
+    executor: Executor,
+    options: LoopOptions,
+    failures: Failures,
+}
+
+impl<S: StateStore> Runtime<S> {
+    /// A loop over `world` (as loaded from `store`).
+    pub fn new(world: World, store: S, executor: Executor, options: LoopOptions) -> Self {
+        Self {
+            world,
+            store,
+            executor,
+            options,
+            failures: Failures::default(),
+        }
+    }
+
+    /// After a restart: jobs and hooks the previous process ran died with it. They are
+    /// reported as such; the core decides what follows (BackupIncomplete, retries).
+    pub fn recover(&mut self, now: DateTime<Utc>) {
+        let lost_jobs: Vec<_> = self
+            .world
+            .jobs
+            .iter()
+            .filter(|(k, j)| !j.is_finished() && !self.executor.runs(k))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for job in lost_jobs {
+            warn!(job = %job.session, kind = ?job.kind, "executor job of a previous run is gone");
+            observe(&mut self.world, Fact::JobVanished { job, at: now });
+        }
+        let lost_hooks: Vec<_> = self
+            .world
+            .hooks
+            .iter()
+            .filter(|(_, h)| h.outcome == HookOutcome::Pending)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for hook in lost_hooks {
+            let message = format!(
+                "hook {} of {} was interrupted: the control plane stopped before it finished",
+                hook.name, hook.session
+            );
+            observe(&mut self.world, Fact::HookFinished { hook, outcome: HookOutcome::Failed, message });
+        }
+    }
+
+    /// Records user facts (manifests applied on start).
+    pub fn observe_all(&mut self, facts: impl IntoIterator<Item = Fact>) {
+        for fact in facts {
+            observe(&mut self.world, fact);
+        }
+    }
+
+    /// Runs until `--once` is done, a stop is requested, or `--once` stalls.
+    pub async fn run(&mut self, stop: impl std::future::Future<Output = ()>) -> Result<Exit, RuntimeError> {
+        tokio::pin!(stop);
+        let mut last_change = Instant::now();
+        loop {
+            let now = clock::now();
+            let mut settled = (Vec::new(), None);
+            let changed_by_user = self
+                .store
+                .turn(&mut self.world, now, &mut |world| settled = settle(world, now))
+                .map_err(RuntimeError::Store)?;
+            let (io, wakeup) = settled;
+            let mut immediate = Vec::new();
+            for effect in &io {
+                immediate.extend(self.executor.dispatch(&self.world, effect));
+            }
+            if !io.is_empty() || changed_by_user {
+                last_change = Instant::now();
+            }
+            if !immediate.is_empty() {
+                self.observe_all(immediate);
+                continue;
+            }
+            self.failures.record(&self.world);
+            if self.options.once && !self.executor.busy() {
+                let waiting = waiting_for(&self.world);
+                if waiting.is_empty() {
+                    return Ok(Exit::Done {
+                        failed: self.failures.sessions.iter().cloned().collect(),
+                    });
+                }
+                if last_change.elapsed() >= self.options.stall_after {
+                    return Ok(Exit::Stalled { waiting });
+                }
+            }
+            let sleep = clock::until(wakeup, clock::now());
+            tokio::select! {
+                facts = self.executor.next(), if self.executor.busy() => {
+                    if let Some(facts) = facts {
+                        self.observe_all(facts);
+                    }
+                    last_change = Instant::now();
+                }
+                () = tokio::time::sleep(sleep) => {}
+                () = &mut stop => {
+                    info!("stop requested: stopping running tasks and saving the state");
+                    self.executor.shutdown().await;
+                    self.store.save(&self.world).map_err(RuntimeError::Store)?;
+                    return Ok(Exit::Stopped);
+                }
+            }
+        }
+    }
+
+}
+
+/// Reconciles and applies until the plan is empty; returns the IO effects to run and
+/// the core's next wakeup.
+pub fn settle(world: &mut World, now: DateTime<Utc>) -> (Vec<Effect>, Option<DateTime<Utc>>) {
+    let mut io = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let plan = reconcile(world, now);
+        if plan.effects.is_empty() {
+            if let Err(v) = invariants::check(world) {
+                error!(violation = %v, "core invariant broken; please report it");
+            }
+            return (io, plan.next_wakeup);
+        }
+        for effect in plan.effects {
+            apply(world, &effect);
+            debug!(effect = effect_name(&effect), "applied");
+            if needs_io(&effect) {
+                io.push(effect);
+            }
+        }
+    }
+    warn!(rounds = MAX_ROUNDS, "reconcile did not settle; continuing next turn");
+    (io, Some(now))
+}
+
+/// Whether the driver must do something outside the world for `effect`.
+fn needs_io(effect: &Effect) -> bool {
+    matches!(
+        effect,
+        Effect::InitBackend { .. }
+            | Effect::InitRepository { .. }
+            | Effect::UploadSnapshotMetadata { .. }
+            | Effect::ForgetSnapshots { .. }
+            | Effect::WipeData { .. }
+            | Effect::RunJob(_)
+            | Effect::CancelJob(_)
+            | Effect::RunHook(_)
+            | Effect::Emit(_)
+    )
+}
+
+fn effect_name(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Apply(_) => "Apply",
+        Effect::PatchStatus { .. } => "PatchStatus",
+        Effect::Delete { .. } => "Delete",
+        Effect::AddFinalizer(_) => "AddFinalizer",
+        Effect::RemoveFinalizer(_) => "RemoveFinalizer",
+        Effect::InitBackend { .. } => "InitBackend",
+        Effect::InitRepository { .. } => "InitRepository",
+        Effect::UploadSnapshotMetadata { .. } => "UploadSnapshotMetadata",
+        Effect::RunJob(_) => "RunJob",
+        Effect::CancelJob(_) => "CancelJob",
+        Effect::RunHook(_) => "RunHook",
+        Effect::ForgetSnapshots { .. } => "ForgetSnapshots",
+        Effect::WipeData { .. } => "WipeData",
+        Effect::EnsureTrigger { .. } => "EnsureTrigger",
+        Effect::RecordFired { .. } => "RecordFired",
+        Effect::Emit(_) => "Emit",
+    }
+}
