@@ -1,11 +1,11 @@
 //! Kubernetes-style events the core emits on every visible transition.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::world::ObjectRef;
 
 /// Severity of an event, as Kubernetes spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EventType {
     /// Progress.
     Normal,
@@ -14,7 +14,7 @@ pub enum EventType {
 }
 
 /// One event about one object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// The object the event is about.
     pub object: ObjectRef,

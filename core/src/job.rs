@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::{Component, ComponentPhase, Driver, ObjectReference, TypedObjectReference};
 
 /// What a job does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum JobKind {
     /// Dump a target into the snapshots of a BackupSession.
     Backup,
@@ -22,7 +22,7 @@ pub enum JobKind {
 }
 
 /// Identity of a job: its kind and the session (namespace, name) that owns it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct JobKey {
     /// Backup or restore.
     pub kind: JobKind,
@@ -44,7 +44,7 @@ impl JobKey {
 }
 
 /// Lifecycle of a job as reported by its executor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum JobPhase {
     /// Requested, not started.
     Pending,
@@ -60,7 +60,7 @@ pub enum JobPhase {
 pub type BackupResult = BTreeMap<String, BTreeMap<String, Component>>;
 
 /// What a finished job reported.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum JobResult {
     /// Backup: components by snapshot name, then component name.
     Backup(BackupResult),
@@ -69,7 +69,7 @@ pub enum JobResult {
 }
 
 /// Result of restoring one component.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreComponentResult {
     /// Succeeded or Failed.
     pub phase: ComponentPhase,
@@ -80,7 +80,7 @@ pub struct RestoreComponentResult {
 }
 
 /// What the core knows about one job.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobFact {
     /// The spec the job was started from.
     pub spec: JobSpec,
@@ -116,7 +116,7 @@ impl JobFact {
 }
 
 /// One snapshot a backup job writes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotTarget {
     /// Snapshot object name.
     pub snapshot: String,
@@ -133,7 +133,7 @@ pub struct SnapshotTarget {
 }
 
 /// Where a restore job reads from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreSource {
     /// Snapshot object name (resolved from `latest` by the core).
     pub snapshot: String,
@@ -150,7 +150,7 @@ pub struct RestoreSource {
 }
 
 /// One component to restore.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreComponentSource {
     /// Path relative to the repository path.
     pub path: String,
@@ -159,7 +159,7 @@ pub struct RestoreComponentSource {
 }
 
 /// One addon task of a job, resolved to a container.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRun {
     /// Task name, e.g. `logical-backup`.
     pub task: String,
@@ -180,7 +180,7 @@ pub struct TaskRun {
 }
 
 /// Everything an executor needs to run a job; references Secrets by name only.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobSpec {
     /// Identity.
     pub key: JobKey,

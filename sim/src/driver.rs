@@ -219,7 +219,8 @@ impl Simulation {
         };
         self.note(step, &what);
         let now = self.clock.controller_now();
-        let turn = settle(&mut self.world, now, Checks::EveryRound).map_err(|b| format!("step {step}: {b}"))?;
+        let turn = settle(&mut self.world, now, Checks::EveryRound)
+            .map_err(|b| format!("step {step}: {b}"))?;
         hash_json(&turn.effects, &mut self.trace);
         hash_json(&self.world.events, &mut self.trace);
         // Events are shipped to the API server by a real adapter; the world keeps none.

@@ -160,12 +160,22 @@ impl WorldDigest {
     pub fn of(w: &World, prev: Option<(&World, &WorldDigest)>) -> Self {
         macro_rules! map {
             ($i:expr, $field:ident) => {
-                part($i, &w.$field, prev.map(|(p, d)| (&p.$field, d)), |m, out| write_map(m, out))
+                part(
+                    $i,
+                    &w.$field,
+                    prev.map(|(p, d)| (&p.$field, d)),
+                    |m, out| write_map(m, out),
+                )
             };
         }
         macro_rules! json {
             ($i:expr, $field:ident) => {
-                part($i, &w.$field, prev.map(|(p, d)| (&p.$field, d)), |v, out| write_json(v, out))
+                part(
+                    $i,
+                    &w.$field,
+                    prev.map(|(p, d)| (&p.$field, d)),
+                    |v, out| write_json(v, out),
+                )
             };
         }
         Self([

@@ -12,8 +12,8 @@ use stateright::{Model, Property};
 use crate::action::Action;
 use crate::clock::epoch;
 use crate::executor::{self, JobEnd};
-use crate::manifests::{self, ConfigurationParams};
 use crate::fingerprint::WorldDigest;
+use crate::manifests::{self, ConfigurationParams};
 use crate::model_state::{Budgets, Failure, ModelState, UserSteps};
 use crate::settle::{settle, Broken, Checks};
 
@@ -35,7 +35,9 @@ pub struct ModelConfig {
     pub restore: bool,
     /// Whether the user may pause/unpause and delete the configuration.
     pub edits: bool,
-    /// Virtual time after which only grace ticks remain.
+    /// Virtual time after which the clock stops. Chosen just before a cron slot, so that
+    /// every wakeup up to it (retries, deadlines) is taken and a path that ends with an
+    /// unfinished session is a real liveness failure, not an artefact of the bound.
     pub horizon: Duration,
     /// Budgets every path starts with.
     pub budgets: Budgets,
@@ -48,12 +50,11 @@ impl Default for ModelConfig {
             max_retry: 1,
             restore: true,
             edits: false,
-            horizon: Duration::hours(1),
+            horizon: Duration::hours(2) - Duration::seconds(1),
             budgets: Budgets {
                 faults: 1,
                 restarts: 1,
                 redeliveries: 1,
-                grace_ticks: 2,
             },
         }
     }
@@ -153,8 +154,7 @@ impl CairnModel {
     /// Clock ticks, restarts and redeliveries.
     fn fault_and_time_actions(&self, s: &ModelState, out: &mut Vec<Action>) {
         if let Some(at) = s.wakeup.filter(|at| *at > s.now) {
-            if at <= self.horizon() || (s.budgets.grace_ticks > 0 && unfinished_sessions(&s.world))
-            {
+            if at <= self.horizon() {
                 out.push(Action::Tick(at));
             }
         }
@@ -231,9 +231,6 @@ impl CairnModel {
                 }
             }
             Action::Tick(at) => {
-                if at > self.horizon() {
-                    s.budgets.grace_ticks -= 1;
-                }
                 s.now = at;
                 return None;
             }
@@ -268,6 +265,34 @@ pub fn unfinished_sessions(world: &World) -> bool {
         .values()
         .any(|r| !restore_terminal(r.status.as_ref().and_then(|s| s.phase)));
     backup || restore
+}
+
+/// One line per session: name and phase, for counterexample stories.
+pub fn session_summary(world: &World) -> Vec<String> {
+    let backups = world.backup_sessions.iter().map(|(k, b)| {
+        format!(
+            "BackupSession {k}: {:?}",
+            b.status.as_ref().and_then(|s| s.phase)
+        )
+    });
+    let snapshots = world.snapshots.iter().map(|(k, b)| {
+        let deleting = if b.metadata.deletion_timestamp.is_some() {
+            " (deleting)"
+        } else {
+            ""
+        };
+        format!(
+            "Snapshot {k}: {:?}{deleting}",
+            b.status.as_ref().and_then(|s| s.phase)
+        )
+    });
+    let restores = world.restore_sessions.iter().map(|(k, r)| {
+        format!(
+            "RestoreSession {k}: {:?}",
+            r.status.as_ref().and_then(|s| s.phase)
+        )
+    });
+    backups.chain(snapshots).chain(restores).collect()
 }
 
 fn restore_terminal(phase: Option<RestorePhase>) -> bool {
@@ -368,6 +393,15 @@ impl Model for CairnModel {
         } else {
             None
         };
+        // The environment's own step (a fact, a restart) must not break a transition
+        // invariant either; the controller's rounds are checked inside `settle`.
+        if let Err(v) = cairn_core::invariants::check_transition(&last.world, &s.world) {
+            let broken = Broken::Invariant(v);
+            s.broken = Some(Failure {
+                property: property_of(&broken),
+                detail: broken.to_string(),
+            });
+        }
         turn(&mut s, Some(last));
         Some(s)
     }
@@ -416,23 +450,14 @@ fn turn(s: &mut ModelState, before: Option<&ModelState>) {
         Ok(turn) => {
             s.wakeup = turn.next_wakeup;
             s.pending.extend(turn.requests);
-            if let Some(before) = before {
-                // Across the whole step too: a fact or a restart must not undo a terminal phase.
-                if let Err(v) = cairn_core::invariants::check_transition(&before.world, &s.world) {
-                    let broken = Broken::Invariant(v);
-                    s.broken = Some(Failure {
-                        property: property_of(&broken),
-                        detail: broken.to_string(),
-                    });
-                }
-            }
         }
-        Err(broken) => {
+        Err(broken) if s.broken.is_none() => {
             s.broken = Some(Failure {
                 property: property_of(&broken),
                 detail: broken.to_string(),
             })
         }
+        Err(_) => {}
     }
     // Events are output: checked by `settle` (no secret in them), then dropped so that
     // the order in which the same outcome was reached does not multiply states.

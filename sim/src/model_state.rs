@@ -35,8 +35,6 @@ pub struct Budgets {
     pub restarts: u8,
     /// Redeliveries of a fact.
     pub redeliveries: u8,
-    /// Clock ticks past the horizon, allowed only while a session is unfinished.
-    pub grace_ticks: u8,
 }
 
 /// A broken property, recorded by the transition that broke it.

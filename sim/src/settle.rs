@@ -52,9 +52,9 @@ pub enum Checks {
     /// After every round of effects: also catches a state that is visible to users only
     /// between two rounds (the simulator).
     EveryRound,
-    /// Once the turn is at rest, and no transition check inside the turn (the model: the
-    /// secret scan serializes every status, the model runs hundreds of thousands of
-    /// turns, and it checks each whole step's transition itself).
+    /// Once the turn is at rest (the model: the secret scan serializes every status, and
+    /// the model runs hundreds of thousands of turns). Transition invariants still run
+    /// after every round.
     AtRest,
 }
 
@@ -69,15 +69,18 @@ pub fn settle(world: &mut World, now: DateTime<Utc>, checks: Checks) -> Result<T
             invariants::check(world).map_err(Broken::Invariant)?;
             return Ok(turn);
         }
-        let before = (checks == Checks::EveryRound).then(|| world.clone());
+        let before = transition_view(world);
         for effect in &plan.effects {
             apply(world, effect);
             turn.requests.extend(Request::of(effect));
         }
-        if let Some(before) = before {
+        if checks == Checks::EveryRound {
             invariants::check(world).map_err(Broken::Invariant)?;
-            invariants::check_transition(&before, world).map_err(Broken::Invariant)?;
         }
+        // Per round, not per turn: the core's transition invariants are stated for one
+        // round of effects (across a whole turn, a newer snapshot may succeed and retention
+        // then remove the older one, which is right).
+        invariants::check_transition(&before, world).map_err(Broken::Invariant)?;
         turn.effects.extend(plan.effects);
     }
     let stuck: Vec<String> = reconcile(world, now)
@@ -89,4 +92,17 @@ pub fn settle(world: &mut World, now: DateTime<Utc>, checks: Checks) -> Result<T
         "reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}",
         stuck.join(" | ")
     )))
+}
+
+/// The part of a world the core's transition invariants read (sessions, snapshots,
+/// repositories): cloning only that, once per round, instead of the whole world (job
+/// specs, secrets, configurations) is a large share of the model's speed.
+fn transition_view(world: &World) -> World {
+    World {
+        backup_sessions: world.backup_sessions.clone(),
+        restore_sessions: world.restore_sessions.clone(),
+        snapshots: world.snapshots.clone(),
+        repositories: world.repositories.clone(),
+        ..World::default()
+    }
 }

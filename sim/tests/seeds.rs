@@ -40,9 +40,14 @@ fn fixed_seeds() {
 fn fresh_seeds() {
     // The OS clock chooses new seeds here only; the run itself never reads it.
     #[allow(clippy::disallowed_methods)]
-    let base = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
     for i in 0..FRESH {
-        let seed = base.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i as u64);
+        let seed = base
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(i as u64);
         println!("fresh seed 0x{seed:016x}");
         run(seed, STEPS);
     }

@@ -13,10 +13,13 @@ fn templated_quickstart(local: &Local, src: &MariaDb, dst: &MariaDb) -> Result<(
     for set in ["backup", "restore"] {
         for entry in std::fs::read_dir(root.join(set))? {
             let path = entry?.path();
+            // Each AppBinding's auth Secret gets its own server's password.
+            let password = if set == "backup" { src.password() } else { dst.password() };
             let text = std::fs::read_to_string(&path)?
                 .replace("127.0.0.1:3306", &format!("127.0.0.1:{}", src.port()))
                 .replace("127.0.0.1:3307", &format!("127.0.0.1:{}", dst.port()))
-                .replace("password: change-me\n", &format!("password: {}\n", src.password()))
+                .replace("password: change-me\n", &format!("password: {password}\n"))
+                .replace("change-me-to-a-long-random-password", RESTIC_PASSWORD)
                 .replace("/tmp/cairn-quickstart", &local.path("qs").display().to_string());
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             local.write(&format!("quickstart/{set}"), &name, &text)?;
@@ -29,11 +32,6 @@ fn templated_quickstart(local: &Local, src: &MariaDb, dst: &MariaDb) -> Result<(
 fn quickstart_backs_up_restores_and_reports_every_status() -> Result<()> {
     let src = sample_source()?;
     let dst = MariaDb::start()?;
-    // The same password on both servers, as the quickstart Secrets share the edit.
-    dst.sql(&format!(
-        "ALTER USER root@'127.0.0.1' IDENTIFIED BY '{p}'; ALTER USER root@localhost IDENTIFIED BY '{p}'",
-        p = src.password()
-    ))?;
     let local = Local::new()?;
     templated_quickstart(&local, &src, &dst)?;
     let backup = local.path("quickstart/backup");

@@ -7,3 +7,6 @@ mod secrets;
 mod tls;
 mod local_support;
 mod local_quickstart;
+mod local_failures;
+mod local_recovery;
+mod local_schedule;

@@ -52,41 +52,45 @@ impl Secrets {
     }
 }
 
-/// One call: argv and output checked, returns whether it succeeded.
+/// Log settings the calls take in turn, so every command family is seen in both formats.
+const LOG_STYLES: [[&str; 3]; 2] = [
+    ["--log-format", "text", "-vv"],
+    ["--log-format", "json", "-v"],
+];
+
+/// One call at `RUST_LOG=trace`: argv and output checked; returns whether it succeeded.
 fn run_checked(
     cairn: &Cairn,
     secrets: &Secrets,
     home: &Path,
+    style: usize,
     args: &[&str],
     extra_env: &[(&str, &str)],
 ) -> Result<bool> {
     let argv = args.join(" ");
     secrets.assert_absent(&format!("the argv `cairn {argv}`"), argv.as_bytes());
-    let mut ok = false;
-    for (log_format, verbose) in [("text", "-vv"), ("json", "-v")] {
-        let mut cmd = cairn.command(args);
-        cmd.args(["--log-format", log_format, verbose])
-            .env("RUST_LOG", "trace")
-            .env("RUST_BACKTRACE", "1")
-            .env("HOME", home)
-            .env("XDG_CACHE_HOME", home.join("cache"));
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        let out = run_bounded(&mut cmd, None, CLI_TIMEOUT)
-            .with_context(|| format!("running cairn {argv}"))?;
-        let what = format!("the output of `cairn {argv}` ({log_format} logs)");
-        secrets.assert_absent(&what, &out.stdout);
-        secrets.assert_absent(&what, &out.stderr);
-        // Trace logging must actually have been on, or this test proves nothing.
-        assert!(
-            out.stderr.len() > 200,
-            "{what}: almost no log output at RUST_LOG=trace: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        ok = out.status.success();
+    let log = LOG_STYLES[style % LOG_STYLES.len()];
+    let mut cmd = cairn.command(args);
+    cmd.args(log)
+        .env("RUST_LOG", "trace")
+        .env("RUST_BACKTRACE", "1")
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"));
+    for (k, v) in extra_env {
+        cmd.env(k, v);
     }
-    Ok(ok)
+    let out = run_bounded(&mut cmd, None, CLI_TIMEOUT)
+        .with_context(|| format!("running cairn {argv}"))?;
+    let what = format!("the output of `cairn {argv} {}`", log.join(" "));
+    secrets.assert_absent(&what, &out.stdout);
+    secrets.assert_absent(&what, &out.stderr);
+    // Trace logging must actually have been on, or this test proves nothing.
+    assert!(
+        out.stderr.len() > 200,
+        "{what}: almost no log output at RUST_LOG=trace: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out.status.success())
 }
 
 /// Every regular file under `dir` (recursively).
@@ -137,7 +141,12 @@ fn no_secret_in_any_output_argv_or_written_file() -> Result<()> {
     let wrong_pw_file =
         cairn_testkit::write_secret(secret_dir.path(), "wrong-pw", &secrets.wrong_repo)?;
     let wrong_pw_file = wrong_pw_file.to_string_lossy().into_owned();
-    let run = |args: &[&str]| run_checked(&cairn, &secrets, &home, args, &[]);
+    let calls = std::cell::Cell::new(0);
+    let run_env = |args: &[&str], env: &[(&str, &str)]| {
+        calls.set(calls.get() + 1);
+        run_checked(&cairn, &secrets, &home, calls.get(), args, env)
+    };
+    let run = |args: &[&str]| run_env(args, &[]);
 
     // Successes, on S3 and on a local repository.
     for repo in [s3_repo.as_str(), local_repo.as_str()] {
@@ -197,10 +206,7 @@ fn no_secret_in_any_output_argv_or_written_file() -> Result<()> {
     ])?);
     let dead = format!("mysql://backup@127.0.0.1:{}", cairn_testkit::free_port()?);
     assert!(!run(&["backup", "--db", &dead, "--repo", &local_repo])?);
-    let wrong_db = run_checked(
-        &cairn,
-        &secrets,
-        &home,
+    let wrong_db = run_env(
         &["backup", "--db", &url, "--repo", &local_repo],
         &[("MYSQL_PWD", &secrets.wrong_repo)],
     )?;

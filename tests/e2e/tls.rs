@@ -133,8 +133,6 @@ fn backup_and_restore_over_verified_tls_with_client_certificate() -> Result<()> 
     assert!(r.error_line().contains("--db-server-name"), "{}", r.stderr);
 
     // The opt-out encrypts without verifying (REQUIRE SSL account, no CA, no name).
-    let skip = args(&["snapshots", "--repo", &repo], &[]);
-    run_as(&cairn, SSL_PASSWORD, &skip)?.expect_ok("snapshots");
     let insecure = args(
         &[
             "backup",

@@ -245,9 +245,7 @@ pub fn executor_job(
     Value::Object(obj)
 }
 
-/// The trigger CronJob of one session: the session's scheduler (schedule,
-/// concurrencyPolicy, history limits, deadline, job template) around a pod running
-/// `cairn trigger <bc> --session <s> --namespace <ns>`.
+/// What the trigger CronJob of one session is built from.
 pub struct TriggerInput<'a> {
     /// Namespace of the BackupConfiguration.
     pub namespace: &'a str,
@@ -267,7 +265,9 @@ pub struct TriggerInput<'a> {
     pub suspended: bool,
 }
 
-/// Builds the trigger CronJob; see [`TriggerInput`].
+/// The trigger CronJob of one session: the session's scheduler (schedule,
+/// concurrencyPolicy, history limits, deadline, job template) around a pod running
+/// `cairn trigger <bc> --session <s> --namespace <ns>`.
 pub fn trigger_cron_job(cfg: &Config, input: &TriggerInput<'_>) -> Value {
     let labels = json!({
         MANAGED_BY: MANAGED_BY_CAIRN,

@@ -71,7 +71,9 @@ pub fn delete(
                         .join(", ")
                 })
                 .unwrap_or_default();
-            format!("{label} deletion requested; `cairn run` finishes it (finalizers: {finalizers})")
+            format!(
+                "{label} deletion requested; `cairn run` finishes it (finalizers: {finalizers})"
+            )
         }
     };
     Ok(DeleteOutcome { line, saved })

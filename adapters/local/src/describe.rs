@@ -38,13 +38,23 @@ pub fn describe(
         strip_conditions(&mut section);
         if !section.is_null() {
             let _ = writeln!(out, "{}:", capitalise(field));
-            out.push_str(&indent(&serde_yaml::to_string(&section).unwrap_or_default(), 2));
+            out.push_str(&indent(
+                &serde_yaml::to_string(&section).unwrap_or_default(),
+                2,
+            ));
         }
     }
     conditions(&mut out, value, now);
     if let ManifestKind::Api(k) = kind {
         let events = state.load_world()?.events;
-        events_section(&mut out, &events, &ObjectRef { kind: k, key: key.clone() });
+        events_section(
+            &mut out,
+            &events,
+            &ObjectRef {
+                kind: k,
+                key: key.clone(),
+            },
+        );
     }
     Ok(out)
 }
@@ -99,7 +109,10 @@ fn header(kind: ManifestKind, value: &Value, now: DateTime<Utc>) -> String {
 }
 
 fn secret_data(out: &mut String, value: &Value) {
-    let kind = value.get("type").and_then(Value::as_str).unwrap_or("Opaque");
+    let kind = value
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("Opaque");
     let _ = writeln!(out, "{:<18}{kind}\n\nData\n====", "Type:");
     let Some(data) = value.get("data").and_then(Value::as_object) else {
         return;
@@ -129,7 +142,10 @@ fn strip_conditions(section: &mut Value) {
 }
 
 fn conditions(out: &mut String, value: &Value, now: DateTime<Utc>) {
-    let mut blocks = vec![("Conditions:".to_owned(), value.pointer("/status/conditions"))];
+    let mut blocks = vec![(
+        "Conditions:".to_owned(),
+        value.pointer("/status/conditions"),
+    )];
     if let Some(sessions) = value.pointer("/status/sessions").and_then(Value::as_array) {
         for s in sessions {
             let name = s.get("name").and_then(Value::as_str).unwrap_or_default();

@@ -58,10 +58,10 @@ pub fn get(state: &StateDir, query: &GetQuery, now: DateTime<Utc>) -> Result<Str
         }
         OutputFormat::Table | OutputFormat::Wide => {
             if rows.is_empty() {
-                let scope = query
-                    .namespace
-                    .as_deref()
-                    .map_or_else(|| "the state directory".to_owned(), |ns| format!("namespace {ns}"));
+                let scope = query.namespace.as_deref().map_or_else(
+                    || "the state directory".to_owned(),
+                    |ns| format!("namespace {ns}"),
+                );
                 return Ok(format!("No {} found in {scope}.\n", query.kind.plural()));
             }
             let show_namespace = query.kind.namespaced() && query.namespace.is_none();

@@ -137,7 +137,7 @@ fn check_duplicates(loaded: &[Loaded]) -> Result<()> {
         if let Some(first) = seen.get(&id) {
             return Err(ManifestError::Duplicate {
                 at: l.source.clone(),
-                kind: id.0.name().to_owned(),
+                kind: id.0.name(),
                 object: id.1.to_string(),
                 first: (*first).clone(),
             });
@@ -182,16 +182,18 @@ fn load_document(doc: &Document<'_>, file: &Path) -> Result<Loaded> {
     }
     let kind = resolve_kind(&d, &value)?;
     let key = object_key(&d, kind, &value)?;
-    let unknown = match kind {
+    let mut unknown = match kind {
         ManifestKind::Api(k) => unknown_fields(k, &value),
         ManifestKind::Secret => unknown_secret_fields(&value),
         ManifestKind::Namespace => unknown_namespace_fields(&value),
     };
+    // Report in file order (the schema walk visits keys alphabetically).
+    unknown.sort_by_key(|p| locate(doc.text, p));
     if let Some(first) = unknown.first() {
         return Err(ManifestError::UnknownField {
             at: d.at(first),
             field: dotted(first, &value),
-            kind: kind.name().to_owned(),
+            kind: kind.name(),
             object: key.to_string(),
             more: more(&unknown[1..], &value),
         });
@@ -252,7 +254,7 @@ fn resolve_kind(d: &Doc<'_>, value: &Value) -> Result<ManifestKind> {
     if let Some(k) = ManifestKind::all().into_iter().find(|k| k.name() == kind) {
         return Err(ManifestError::WrongApiVersion {
             at: d.at("/apiVersion"),
-            kind: kind.to_owned(),
+            kind: k.name(),
             expected: k.api_version(),
             found: api_version.to_owned(),
         });
@@ -266,7 +268,11 @@ fn resolve_kind(d: &Doc<'_>, value: &Value) -> Result<ManifestKind> {
 }
 
 fn object_key(d: &Doc<'_>, kind: ManifestKind, value: &Value) -> Result<ObjectKey> {
-    let meta = |f: &str| value.pointer(&format!("/metadata/{f}")).and_then(Value::as_str);
+    let meta = |f: &str| {
+        value
+            .pointer(&format!("/metadata/{f}"))
+            .and_then(Value::as_str)
+    };
     let Some(name) = meta("name").filter(|n| !n.is_empty()) else {
         return Err(ManifestError::Incomplete {
             at: d.at("/metadata"),
@@ -299,7 +305,7 @@ fn check_name(d: &Doc<'_>, kind: ManifestKind, field: &'static str, value: &str)
         at: d.at(&format!("/{}", field.replace('.', "/"))),
         field,
         value: value.to_owned(),
-        kind: kind.name().to_owned(),
+        kind: kind.name(),
     })
 }
 
@@ -309,7 +315,7 @@ fn typed(d: &Doc<'_>, kind: Kind, key: &ObjectKey) -> Result<Object> {
         ManifestError::Invalid {
             at: d.line(line),
             column,
-            kind: kind.name().to_owned(),
+            kind: kind.name(),
             object: key.to_string(),
             message: strip_location(&e.to_string()),
         }

@@ -54,7 +54,9 @@ fn is_separator(line: &str) -> bool {
             || line
                 .strip_prefix(m)
                 .is_some_and(|rest| rest.starts_with([' ', '\t']) && rest.trim().starts_with('#'))
-            || line.strip_prefix(m).is_some_and(|rest| rest.trim().is_empty())
+            || line
+                .strip_prefix(m)
+                .is_some_and(|rest| rest.trim().is_empty())
     };
     marker("---") || marker("...")
 }
@@ -77,6 +79,12 @@ mod tests {
     #[test]
     fn single_document_without_separator() {
         let docs = split_documents("a: 1\n");
-        assert_eq!(docs, vec![Document { first_line: 1, text: "a: 1\n" }]);
+        assert_eq!(
+            docs,
+            vec![Document {
+                first_line: 1,
+                text: "a: 1\n"
+            }]
+        );
     }
 }

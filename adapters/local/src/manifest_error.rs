@@ -63,12 +63,14 @@ pub enum ManifestError {
         known: String,
     },
     /// A known kind under the wrong apiVersion.
-    #[error("{at}: kind {kind} is served as apiVersion {expected}, not {found}; change apiVersion")]
+    #[error(
+        "{at}: kind {kind} is served as apiVersion {expected}, not {found}; change apiVersion"
+    )]
     WrongApiVersion {
         /// File and line of `apiVersion:`.
         at: Source,
         /// The kind.
-        kind: String,
+        kind: &'static str,
         /// The apiVersion Cairn serves.
         expected: String,
         /// The apiVersion as written.
@@ -84,7 +86,7 @@ pub enum ManifestError {
         /// The value.
         value: String,
         /// The kind.
-        kind: String,
+        kind: &'static str,
     },
     /// A field the kind's schema does not declare (usually a typo).
     #[error("{at}: unknown field {field} in {kind} {object}{more}")]
@@ -94,7 +96,7 @@ pub enum ManifestError {
         /// Dotted path, e.g. `spec.sessions[0].schedular`.
         field: String,
         /// The kind.
-        kind: String,
+        kind: &'static str,
         /// `namespace/name` or `name`.
         object: String,
         /// `" (and 2 more: a, b)"` when the document has more unknown fields.
@@ -108,7 +110,7 @@ pub enum ManifestError {
         /// 1-based column (0 when unknown).
         column: usize,
         /// The kind.
-        kind: String,
+        kind: &'static str,
         /// `namespace/name` or `name`.
         object: String,
         /// The parser's message.
@@ -130,7 +132,7 @@ pub enum ManifestError {
         /// The second definition.
         at: Source,
         /// The kind.
-        kind: String,
+        kind: &'static str,
         /// `namespace/name` or `name`.
         object: String,
         /// The first definition.
@@ -150,9 +152,7 @@ impl ManifestError {
             }
             ManifestError::InvalidName { .. } => "ManifestInvalidName",
             ManifestError::UnknownField { .. } => "ManifestUnknownField",
-            ManifestError::Invalid { .. } | ManifestError::SecretValue { .. } => {
-                "ManifestInvalid"
-            }
+            ManifestError::Invalid { .. } | ManifestError::SecretValue { .. } => "ManifestInvalid",
             ManifestError::Duplicate { .. } => "ManifestDuplicate",
         }
     }

@@ -93,9 +93,9 @@ impl ManifestKind {
             };
             let mut names = vec![k.name().to_ascii_lowercase(), k.plural().to_owned()];
             names.extend(k.short_names());
-            names.iter().any(|n| {
-                *n == lower || (!group.is_empty() && lower == format!("{n}.{group}"))
-            })
+            names
+                .iter()
+                .any(|n| *n == lower || (!group.is_empty() && lower == format!("{n}.{group}")))
         })
     }
 
@@ -186,18 +186,24 @@ mod tests {
     #[test]
     fn resolves_user_names() {
         let bc = Some(ManifestKind::Api(Kind::BackupConfiguration));
-        for n in ["bc", "BC", "BackupConfiguration", "backupconfigurations", "backupconfiguration"] {
+        for n in [
+            "bc",
+            "BC",
+            "BackupConfiguration",
+            "backupconfigurations",
+            "backupconfiguration",
+        ] {
             assert_eq!(ManifestKind::from_user(n), bc, "{n}");
         }
-        assert_eq!(
-            ManifestKind::from_user("bc.core.kubestash.com"),
-            bc
-        );
+        assert_eq!(ManifestKind::from_user("bc.core.kubestash.com"), bc);
         assert_eq!(
             ManifestKind::from_user("repo"),
             Some(ManifestKind::Api(Kind::Repository))
         );
-        assert_eq!(ManifestKind::from_user("secret"), Some(ManifestKind::Secret));
+        assert_eq!(
+            ManifestKind::from_user("secret"),
+            Some(ManifestKind::Secret)
+        );
         assert_eq!(ManifestKind::from_user("nope"), None);
     }
 }

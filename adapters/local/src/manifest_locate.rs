@@ -29,7 +29,10 @@ fn measure(index: usize, raw: &str) -> Option<Line<'_>> {
     let mut rest = trimmed;
     let mut key_column = indent;
     let mut dashes = 0;
-    while let Some(after) = rest.strip_prefix("- ").or_else(|| (rest == "-").then_some("")) {
+    while let Some(after) = rest
+        .strip_prefix("- ")
+        .or_else(|| (rest == "-").then_some(""))
+    {
         let inner = after.trim_start();
         key_column += rest.len() - inner.len();
         rest = inner;

@@ -79,9 +79,8 @@ pub fn secret_from_value(
 ) -> Result<Secret, SecretValueError> {
     let mut data = BTreeMap::new();
     for (key, v) in entries(value, "data")? {
-        let bytes = manifest_base64::decode(v).ok_or_else(|| SecretValueError::NotBase64 {
-            key: key.clone(),
-        })?;
+        let bytes = manifest_base64::decode(v)
+            .ok_or_else(|| SecretValueError::NotBase64 { key: key.clone() })?;
         let text =
             String::from_utf8(bytes).map_err(|_| SecretValueError::NotText { key: key.clone() })?;
         data.insert(key, SecretValue::new(text));
@@ -145,6 +144,9 @@ mod tests {
     fn bad_values_name_the_key_only() {
         let v = json!({"data": {"k": "!!!"}});
         let e = secret_from_value("demo", "s", &v).unwrap_err();
-        assert_eq!(e.to_string(), "data.k is not valid base64; put plain text under stringData instead");
+        assert_eq!(
+            e.to_string(),
+            "data.k is not valid base64; put plain text under stringData instead"
+        );
     }
 }

@@ -147,8 +147,10 @@ impl StateDir {
                     let old = cached.and_then(|c| c.value.as_ref());
                     let mut value = value.clone();
                     if old.is_none() {
-                        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-                            meta.entry("creationTimestamp").or_insert_with(|| created.clone());
+                        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut)
+                        {
+                            meta.entry("creationTimestamp")
+                                .or_insert_with(|| created.clone());
                         }
                     }
                     stamp(value, old, &mut self.revision).map(|v| Cached {
@@ -160,13 +162,13 @@ impl StateDir {
             };
             if let Some(next) = next {
                 let file = self.path_of(path);
-                write_atomic(&file, next.text.as_bytes(), path.is_private()).map_err(
-                    |source| StoreError::Io {
+                write_atomic(&file, next.text.as_bytes(), path.is_private()).map_err(|source| {
+                    StoreError::Io {
                         path: file,
                         action: "write",
                         source,
-                    },
-                )?;
+                    }
+                })?;
                 report.written.push(path.relative());
                 self.cache.insert(path.clone(), next);
             }
@@ -230,12 +232,14 @@ impl StateDir {
             };
             let text = fs::read_to_string(&path).map_err(|e| io(&path, "read", e))?;
             let value = match &state_path {
-                StatePath::Object(..) => Some(serde_yaml::from_str(&text).map_err(|e| {
-                    StoreError::Corrupt {
-                        path: path.clone(),
-                        source: e.into(),
-                    }
-                })?),
+                StatePath::Object(..) => {
+                    Some(
+                        serde_yaml::from_str(&text).map_err(|e| StoreError::Corrupt {
+                            path: path.clone(),
+                            source: e.into(),
+                        })?,
+                    )
+                }
                 _ => None,
             };
             out.insert(state_path, Cached { text, value });

@@ -44,16 +44,15 @@ pub fn apply_manifests(world: &mut World, loaded: Vec<Loaded>, now: DateTime<Utc
                     fact
                 })
             }
-            Manifest::Namespace { name, labels } => {
-                (world.namespaces.get(&name) != Some(&labels)).then(|| {
+            Manifest::Namespace { name, labels } => (world.namespaces.get(&name) != Some(&labels))
+                .then(|| {
                     let fact = Fact::NamespaceLabels {
                         namespace: name,
                         labels,
                     };
                     observe(world, fact.clone());
                     fact
-                })
-            }
+                }),
         };
         facts.extend(fact);
     }
@@ -89,7 +88,8 @@ fn prepare(object: Object, existing: Option<&Value>, now: DateTime<Utc>) -> Obje
                 let created = now.to_rfc3339_opts(SecondsFormat::Secs, true);
                 meta.entry("creationTimestamp")
                     .or_insert(Value::String(created));
-                meta.entry("uid").or_insert_with(|| Value::String(new_uid()));
+                meta.entry("uid")
+                    .or_insert_with(|| Value::String(new_uid()));
             }
         }
     }

@@ -27,7 +27,10 @@ pub struct Staged {
 pub fn stage(target: &Path, bytes: &[u8], private: bool) -> io::Result<Staged> {
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     let temp = dir.join(format!("{TEMP_PREFIX}{name}.{}", std::process::id()));
     let mode = if private { PRIVATE_MODE } else { PUBLIC_MODE };
     let mut file = OpenOptions::new()

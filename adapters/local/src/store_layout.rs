@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn paths_round_trip() {
         let all = [
-            StatePath::Object(ManifestKind::Api(Kind::BackupConfiguration), ObjectKey::new("demo", "bc")),
+            StatePath::Object(
+                ManifestKind::Api(Kind::BackupConfiguration),
+                ObjectKey::new("demo", "bc"),
+            ),
             StatePath::Object(ManifestKind::Api(Kind::Addon), ObjectKey::new("", "a")),
             StatePath::Object(ManifestKind::Secret, ObjectKey::new("demo", "s")),
             StatePath::Object(ManifestKind::Namespace, ObjectKey::new("", "demo")),

@@ -23,7 +23,9 @@ pub fn stamp(mut new: Value, old: Option<&Value>, revision: &mut u64) -> Option<
     for f in VERSION_FIELDS {
         meta.remove(f);
     }
-    let old_meta = old.and_then(|o| o.get("metadata")).and_then(Value::as_object);
+    let old_meta = old
+        .and_then(|o| o.get("metadata"))
+        .and_then(Value::as_object);
     for f in KEPT_FIELDS {
         if !meta.contains_key(f) {
             if let Some(v) = old_meta.and_then(|m| m.get(f)) {

@@ -61,7 +61,11 @@ pub fn columns(kind: ManifestKind) -> Vec<Column> {
 /// Evaluates a simple dotted JSONPath (`.a.b`, `.a[0].b`) against `value`.
 pub fn json_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     let mut node = value;
-    for part in path.trim_start_matches('.').split('.').filter(|p| !p.is_empty()) {
+    for part in path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|p| !p.is_empty())
+    {
         let (key, index) = match part.split_once('[') {
             Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),

@@ -124,7 +124,12 @@ pub fn secret_value(secret: &Secret) -> Value {
     let data: serde_json::Map<String, Value> = secret
         .data
         .iter()
-        .map(|(k, v)| (k.clone(), Value::String(manifest_base64::encode(v.expose().as_bytes()))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Value::String(manifest_base64::encode(v.expose().as_bytes())),
+            )
+        })
         .collect();
     json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": secret.name, "namespace": secret.namespace}, "data": data})
@@ -250,7 +255,9 @@ fn str_at(value: &Value, pointer: &str) -> String {
 /// The stored object of `kind` with `key`, as JSON (for views and comparisons).
 pub fn object_json(world: &World, kind: Kind, key: &ObjectKey) -> Option<Value> {
     fn get<T: Stored>(world: &World, key: &ObjectKey) -> Option<Value> {
-        T::map(world).get(key).and_then(|o| serde_json::to_value(o).ok())
+        T::map(world)
+            .get(key)
+            .and_then(|o| serde_json::to_value(o).ok())
     }
     use cairn_core::api::*;
     match kind {

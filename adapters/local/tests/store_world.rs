@@ -148,7 +148,8 @@ fn stable(text: &str) -> String {
             t if t.starts_with("uid:") => format!("{}uid: <uid>", &l[..l.len() - t.len()]),
             t if t.starts_with("UID:") => "UID:              <uid>".to_owned(),
             t if t.starts_with("\"uid\":") => {
-                format!("{}\"uid\": \"<uid>\",", &l[..l.len() - t.len()])
+                let comma = if t.ends_with(',') { "," } else { "" };
+                format!("{}\"uid\": \"<uid>\"{comma}", &l[..l.len() - t.len()])
             }
             _ => l.to_owned(),
         })
@@ -205,7 +206,11 @@ fn stored_meta(state: &StateDir, kind: Kind, name: &str) -> (i64, u64) {
     let rows = state.stored(ManifestKind::Api(kind));
     let (_, v) = rows.iter().find(|(k, _)| k.name == name).unwrap();
     let generation = v["metadata"]["generation"].as_i64().unwrap();
-    let rv = v["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    let rv = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     (generation, rv)
 }
 
@@ -224,7 +229,12 @@ fn generation_follows_spec_and_resource_version_every_write() {
     assert_eq!((g1, rv1 > rv0), (1, true));
 
     // Spec: both move.
-    world.backup_configurations.get_mut(&key).unwrap().spec.paused = true;
+    world
+        .backup_configurations
+        .get_mut(&key)
+        .unwrap()
+        .spec
+        .paused = true;
     state.save_world(&world).unwrap();
     let (g2, rv2) = stored_meta(&state, Kind::BackupConfiguration, "sample-sdb-backup");
     assert_eq!((g2, rv2 > rv1), (2, true));
@@ -277,7 +287,11 @@ fn crash_mid_save_leaves_a_loadable_directory() {
         ManifestKind::Api(Kind::BackupStorage),
         ObjectKey::new("demo", "gcs-storage"),
     ));
-    std::fs::write(real.with_file_name(".tmp-gcs-storage.yaml.999999999"), "apiVersion: [").unwrap();
+    std::fs::write(
+        real.with_file_name(".tmp-gcs-storage.yaml.999999999"),
+        "apiVersion: [",
+    )
+    .unwrap();
     let loaded = StateDir::open(dir.path()).unwrap().load_world().unwrap();
     assert_eq!(loaded.backup_storages.len(), world.backup_storages.len());
 }
@@ -289,14 +303,19 @@ fn deleted_objects_lose_their_files() {
     observe(
         &mut world,
         Fact::Deleted {
-            object: ObjectRef { kind: Kind::RetentionPolicy, key: key.clone() },
+            object: ObjectRef {
+                kind: Kind::RetentionPolicy,
+                key: key.clone(),
+            },
             at: t0(),
         },
     );
     let report = state.save_world(&world).unwrap();
     assert_eq!(
         report.removed,
-        vec![std::path::PathBuf::from("objects/retentionpolicies/demo/demo-retention.yaml")]
+        vec![std::path::PathBuf::from(
+            "objects/retentionpolicies/demo/demo-retention.yaml"
+        )]
     );
 }
 
@@ -310,16 +329,28 @@ fn refresh_picks_up_apply_and_delete_from_another_process() {
     )
     .unwrap();
     let mut other = StateDir::open(dir.path()).unwrap();
-    let out = cairn_local::apply::apply(&mut other, &[manifests.clone()], t0()).unwrap();
+    let out =
+        cairn_local::apply::apply(&mut other, std::slice::from_ref(&manifests), t0()).unwrap();
     assert_eq!(out.lines, vec!["retentionpolicy/demo/keep-all created"]);
     let again = cairn_local::apply::apply(&mut other, &[manifests], t0()).unwrap();
     assert_eq!(again.lines, vec!["retentionpolicy/demo/keep-all unchanged"]);
-    cairn_local::delete::delete(&mut other, ManifestKind::Api(Kind::RetentionPolicy), "demo-retention", None, t0()).unwrap();
+    cairn_local::delete::delete(
+        &mut other,
+        ManifestKind::Api(Kind::RetentionPolicy),
+        "demo-retention",
+        None,
+        t0(),
+    )
+    .unwrap();
 
     let facts = daemon.refresh(&mut world, t0()).unwrap();
     assert_eq!(facts.len(), 2, "{facts:#?}");
-    assert!(world.retention_policies.contains_key(&ObjectKey::new("demo", "keep-all")));
-    assert!(!world.retention_policies.contains_key(&ObjectKey::new("demo", "demo-retention")));
+    assert!(world
+        .retention_policies
+        .contains_key(&ObjectKey::new("demo", "keep-all")));
+    assert!(!world
+        .retention_policies
+        .contains_key(&ObjectKey::new("demo", "demo-retention")));
     assert!(daemon.refresh(&mut world, t0()).unwrap().is_empty());
 }
 
@@ -327,13 +358,26 @@ fn refresh_picks_up_apply_and_delete_from_another_process() {
 fn delete_of_a_finalized_object_only_requests_it() {
     let (dir, _state, world) = saved_fixture();
     let key = ObjectKey::new("demo", "sample-sdb-backup");
-    let finalized = world.backup_configurations[&key].metadata.finalizers.is_some();
+    let finalized = world.backup_configurations[&key]
+        .metadata
+        .finalizers
+        .is_some();
     let mut state = StateDir::open(dir.path()).unwrap();
-    let out = cairn_local::delete::delete(&mut state, ManifestKind::Api(Kind::BackupConfiguration), "sample-sdb-backup", Some("demo"), t0()).unwrap();
+    let out = cairn_local::delete::delete(
+        &mut state,
+        ManifestKind::Api(Kind::BackupConfiguration),
+        "sample-sdb-backup",
+        Some("demo"),
+        t0(),
+    )
+    .unwrap();
     if finalized {
         assert!(out.line.contains("deletion requested"), "{}", out.line);
         let loaded = state.load_world().unwrap();
-        assert!(loaded.backup_configurations[&key].metadata.deletion_timestamp.is_some());
+        assert!(loaded.backup_configurations[&key]
+            .metadata
+            .deletion_timestamp
+            .is_some());
     } else {
         assert!(out.line.ends_with("deleted"), "{}", out.line);
     }
@@ -353,18 +397,45 @@ fn view(state: &StateDir, kind: &str, name: Option<&str>, output: OutputFormat) 
 fn get_tables() {
     let (_dir, state, _world) = saved_fixture();
     let mut all = String::new();
-    for kind in ["backupstorages", "repo", "bc", "BackupSession", "snapshots", "retentionpolicy", "secrets", "appbindings", "addons"] {
-        all.push_str(&format!("$ cairn get {kind}\n{}\n", view(&state, kind, None, OutputFormat::Table)));
+    for kind in [
+        "backupstorages",
+        "repo",
+        "bc",
+        "BackupSession",
+        "snapshots",
+        "retentionpolicy",
+        "secrets",
+        "appbindings",
+        "addons",
+    ] {
+        all.push_str(&format!(
+            "$ cairn get {kind}\n{}\n",
+            view(&state, kind, None, OutputFormat::Table)
+        ));
     }
-    all.push_str(&format!("$ cairn get bc -o wide\n{}\n", view(&state, "bc", None, OutputFormat::Wide)));
+    all.push_str(&format!(
+        "$ cairn get bc -o wide\n{}\n",
+        view(&state, "bc", None, OutputFormat::Wide)
+    ));
     insta::assert_snapshot!(all);
 }
 
 #[test]
 fn get_yaml_and_json() {
     let (_dir, state, _world) = saved_fixture();
-    insta::assert_snapshot!("get_bc_yaml", view(&state, "bc", Some("sample-sdb-backup"), OutputFormat::Yaml));
-    insta::assert_snapshot!("get_secret_json", view(&state, "secret", Some("demo/gcs-secret"), OutputFormat::Json));
+    insta::assert_snapshot!(
+        "get_bc_yaml",
+        view(&state, "bc", Some("sample-sdb-backup"), OutputFormat::Yaml)
+    );
+    insta::assert_snapshot!(
+        "get_secret_json",
+        view(
+            &state,
+            "secret",
+            Some("demo/gcs-secret"),
+            OutputFormat::Json
+        )
+    );
 }
 
 #[test]
@@ -372,12 +443,18 @@ fn describe_objects() {
     let (_dir, state, _world) = saved_fixture();
     let now = at("2024-08-19T12:00:00Z");
     for (kind, name) in [
-        (ManifestKind::Api(Kind::BackupConfiguration), "sample-sdb-backup"),
+        (
+            ManifestKind::Api(Kind::BackupConfiguration),
+            "sample-sdb-backup",
+        ),
         (ManifestKind::Api(Kind::BackupStorage), "gcs-storage"),
         (ManifestKind::Secret, "encrypt-secret"),
     ] {
         let text = describe(&state, kind, name, None, now).unwrap();
-        insta::assert_snapshot!(format!("describe_{}", kind.name().to_lowercase()), stable(&text));
+        insta::assert_snapshot!(
+            format!("describe_{}", kind.name().to_lowercase()),
+            stable(&text)
+        );
     }
 }
 
@@ -387,8 +464,18 @@ fn no_secret_value_in_any_view() {
     let now = at("2024-08-19T12:00:00Z");
     let mut outputs = Vec::new();
     for kind in ManifestKind::all() {
-        for output in [OutputFormat::Table, OutputFormat::Wide, OutputFormat::Yaml, OutputFormat::Json] {
-            let q = GetQuery { kind, name: None, namespace: None, output };
+        for output in [
+            OutputFormat::Table,
+            OutputFormat::Wide,
+            OutputFormat::Yaml,
+            OutputFormat::Json,
+        ] {
+            let q = GetQuery {
+                kind,
+                name: None,
+                namespace: None,
+                output,
+            };
             outputs.push(get(&state, &q, now).unwrap());
         }
         for (key, _) in state.stored(kind) {
@@ -414,6 +501,8 @@ fn views_name_what_is_missing() {
         output: OutputFormat::Table,
     };
     insta::assert_snapshot!(get(&state, &q, t0()).unwrap_err().to_string(), @r#"backupconfigurations "nope" not found in namespace demo; `cairn get backupconfigurations` lists them"#);
-    let e = cairn_local::table_select::resolve_kind("bcx").unwrap_err().to_string();
+    let e = cairn_local::table_select::resolve_kind("bcx")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("unknown resource type \"bcx\""), "{e}");
 }

@@ -210,8 +210,14 @@ pub fn open_store(location: &Location, opts: &BackendOptions) -> Result<Arc<dyn 
 /// What to do when a storage call failed on the server's TLS certificate (else empty): the
 /// HTTP client reports it only as text deep in its cause chain.
 pub(crate) fn tls_hint(err: &object_store::Error) -> &'static str {
-    let text = err.to_string();
-    if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
+    let mut untrusted = false;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        untrusted |= text.contains("invalid peer certificate") || text.contains("UnknownIssuer");
+        cur = e.source();
+    }
+    if untrusted {
         "; the storage server's TLS certificate is not trusted: pass the CA that signed it with \
          --ca-file (or CA_CERT_DATA in the storage Secret), or skip verification with \
          --insecure-tls (the BackupStorage's insecureTLS)"

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -13,7 +13,7 @@ use crate::api::{Kind, Repository, Snapshot};
 use super::ObjectKey;
 
 /// State of one backend file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileState {
     /// Written (by us or found there).
     Present,
@@ -34,7 +34,7 @@ impl FileState {
 }
 
 /// Files of one BackupStorage's backend.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BackendFacts {
     /// `metadata.yaml`; `None` until the adapter reported on it.
     pub metadata: Option<FileState>,

@@ -1,6 +1,6 @@
 //! Hooks around backups and restores: what to run (`HookSpec`) and what happened.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::ObjectReference;
@@ -8,7 +8,7 @@ use crate::api::ObjectReference;
 use super::ObjectRef;
 
 /// When a hook runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum HookStage {
     /// Before a backup.
     PreBackup,
@@ -21,7 +21,7 @@ pub enum HookStage {
 }
 
 /// Identity of one hook run: the session, the stage and the hook name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct HookKey {
     /// The BackupSession or RestoreSession.
     pub session: ObjectRef,
@@ -32,7 +32,7 @@ pub struct HookKey {
 }
 
 /// A hook to run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HookSpec {
     /// Identity.
     pub key: HookKey,
@@ -47,7 +47,7 @@ pub struct HookSpec {
 }
 
 /// Outcome of a hook run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum HookOutcome {
     /// Requested, no answer yet.
     Pending,
@@ -58,7 +58,7 @@ pub enum HookOutcome {
 }
 
 /// What the core knows about one hook run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookFact {
     /// Outcome so far.
     pub outcome: HookOutcome,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use kube::Resource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{
     Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, Function, HookTemplate,
@@ -40,7 +40,7 @@ pub const EVENT_HISTORY_LIMIT: usize = 512;
 pub type TriggerKey = (ObjectKey, String);
 
 /// The per-session schedule (KubeStash's trigger CronJob) and what it fired last.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {
     /// `trigger-<configuration>-<session>`.
     pub name: String,
@@ -56,7 +56,7 @@ pub struct Trigger {
 
 /// An IO effect that was requested and has not been answered yet. Volatile: a restart
 /// forgets it, and the effect is simply requested again (effects are idempotent).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Inflight {
     /// `metadata.yaml` of a BackupStorage.
     InitBackend(ObjectKey),

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::api::backup_configuration::BackupConfigurationStatus;
 use crate::api::{
@@ -15,7 +15,7 @@ use crate::api::{
 };
 
 /// Namespace and name of an object; cluster-scoped kinds have an empty namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectKey {
     /// Namespace ("" for cluster-scoped kinds).
     pub namespace: String,
@@ -88,6 +88,26 @@ impl Serialize for ObjectRef {
     /// Rendered as `Kind namespace/name`, the way `kubectl` users read it.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectRef {
+    /// Parses the `Kind namespace/name` rendering back (state files, job specs).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ObjectRef::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid object reference {text:?}: expected \"Kind namespace/name\""))
+        })
+    }
+}
+
+impl ObjectRef {
+    /// Parses `Kind namespace/name` (or `Kind name` for cluster-scoped kinds).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, rest) = text.split_once(' ')?;
+        let kind = Kind::ALL.iter().copied().find(|k| k.name() == kind)?;
+        let (namespace, name) = rest.split_once('/').unwrap_or(("", rest));
+        (!name.is_empty()).then(|| Self::new(kind, namespace, name))
     }
 }
 
@@ -205,4 +225,22 @@ pub fn has_finalizer(meta: &ObjectMeta, finalizer: &str) -> bool {
     meta.finalizers
         .as_ref()
         .is_some_and(|f| f.iter().any(|x| x == finalizer))
+}
+
+#[cfg(test)]
+mod ref_tests {
+    use super::*;
+
+    #[test]
+    fn object_refs_round_trip_through_their_text_form() {
+        for r in [
+            ObjectRef::new(Kind::BackupSession, "demo", "sample-backup-frequent-1724065200"),
+            ObjectRef::new(Kind::Addon, "", "singlestore-addon"),
+        ] {
+            let text = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<ObjectRef>(&text).unwrap(), r);
+        }
+        assert!(ObjectRef::parse("Nope demo/x").is_none());
+        assert!(ObjectRef::parse("Snapshot demo/").is_none());
+    }
 }
