@@ -5,10 +5,10 @@
 use cairn_sim::driver::Simulation;
 
 /// Steps per seed: enough for days of simulated time with several configurations.
-const STEPS: u64 = 1200;
+const STEPS: u64 = 600;
 
 /// Seeds run on every CI run.
-const FIXED: [u64; 6] = [1, 2, 3, 0xC0FFEE, 0xDEAD_BEEF, 42];
+const FIXED: [u64; 4] = [1, 2, 0xC0FFEE, 0xDEAD_BEEF];
 
 /// Fresh seeds per run.
 const FRESH: usize = 2;

@@ -71,17 +71,20 @@ fn two_backends_in_one_session_then_disaster_recovery_from_a_fresh_state() -> Re
     }
     assert!(keys.iter().any(|k| k.starts_with("team/backups/db/snapshots/")), "{keys:?}");
 
-    // Disaster: the state is lost. A fresh state with the same storage (and secrets,
-    // target and a RestoreSession) finds the repository and its snapshots again.
+    // Disaster: the state is lost. A fresh state with the same storage finds the
+    // repository and its snapshots again; then a RestoreSession restores from them.
     let fresh = local.write("dr", "base.yaml", &base_manifests("store", &backups))?;
-    local.write("dr", "app.yaml", &app_binding("restored", &dst, dst.password()))?;
-    local.write("dr", "restore.yaml", &restore_session("recover", "restored", "repo-local"))?;
     let run = local.run_once("fresh-state", &[&fresh])?;
-    assert!(run.ok, "restore after disaster recovery failed:\n{}", run.stderr);
+    assert!(run.ok, "recovery run failed:\n{}", run.stderr);
     let repo = local.object("fresh-state", "repositories", "repo-local")?;
     assert_eq!(phase(&repo), "Ready", "{repo:?}");
     let recovered = local.objects("fresh-state", "snapshots")?;
     assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(phase(&recovered[0]), "Succeeded", "{:?}", recovered[0]);
+    let restore = local.write("dr-restore", "app.yaml", &app_binding("restored", &dst, dst.password()))?;
+    local.write("dr-restore", "restore.yaml", &restore_session("recover", "restored", "repo-local"))?;
+    let run = local.run_once("fresh-state", &[&fresh, &restore])?;
+    assert!(run.ok, "restore after disaster recovery failed:\n{}", run.stderr);
     let restore = local.object("fresh-state", "restoresessions", "recover")?;
     assert_eq!(phase(&restore), "Succeeded", "{restore:?}");
     assert_same_tables(&src, &dst, &["shop", "analytics"])?;

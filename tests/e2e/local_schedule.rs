@@ -41,13 +41,16 @@ fn schedule_fires_repeatedly_and_retention_prunes() -> Result<()> {
 
     assert!(stop(&mut daemon), "daemon did not stop cleanly on SIGTERM:\n{}", local.log("daemon.log"));
 
-    // Retention (last: 1) pruned objects, YAMLs and restic snapshots alike.
+    // Retention (last: 1) pruned objects, YAMLs and restic snapshots alike: of three or
+    // more backups at most two remain (the newest, and one whose pruning the stop may
+    // have interrupted).
+    let fired = succeeded(&local);
     let snapshots: Vec<_> = local
         .objects("state", "snapshots")?
         .into_iter()
-        .filter(|s| phase(s) == "Succeeded")
+        .filter(|s| phase(s) == "Succeeded" && s["metadata"]["deletionTimestamp"].is_null())
         .collect();
-    assert_eq!(snapshots.len(), 1, "Succeeded Snapshots after retention");
+    assert!((1..=2).contains(&snapshots.len()) && fired >= 3, "{} live Snapshots after {fired} backups", snapshots.len());
     let yamls: Vec<_> = files_under(&backups).into_iter().filter(|f| f.starts_with("db/snapshots/")).collect();
     assert!(!yamls.is_empty() && yamls.len() <= 2, "{yamls:?}");
     let restic = Restic::find()?;

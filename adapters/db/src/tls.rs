@@ -14,7 +14,10 @@
 //! | AppBinding `clientConfig.insecureSkipTLSVerify` | [`TlsOptions::insecure_skip_verify`] |
 //! | AppBinding `tlsSecret` data (`ca.crt`, `tls.crt`, `tls.key`) | [`TlsOptions::from_tls_secret`] |
 //!
-//! Then `DbTarget::with_tls(Some(options))`. A target with `tls: None` connects in plain TCP.
+//! Then `DbTarget::with_tls(Some(options))` when any of these is set; a target with `tls: None`
+//! connects in plain TCP (an AppBinding with none of them, as KubeStash's addon does).
+//! [`DbTarget::connect`](crate::conn::DbTarget::connect) checks the PEM material first
+//! ([`TlsOptions::validate`]) and turns handshake failures into `Error::Tls` with what to fix.
 //! With a CA given, only that CA is trusted (as `mysql --ssl-ca` does); without one the public
 //! web PKI roots are. The client key is secret: `Debug` never prints it.
 

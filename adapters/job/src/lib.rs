@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod backend_files;
 mod backup;
 pub mod error;
 pub mod inputs;
