@@ -30,8 +30,9 @@ const HISTORY: usize = 40;
 /// Something the environment will do at a given time.
 #[derive(Clone, Debug)]
 enum Due {
-    /// Deliver a fact (storage answer, job report, user edit).
-    Fact(Fact),
+    /// Deliver a fact (storage answer, job report, user edit); boxed because a fact can
+    /// carry a whole object and the queue holds many small entries.
+    Fact(Box<Fact>),
     /// A pending job's pod starts; its end is drawn then.
     StartJob(JobKey),
     /// A running job ends this way (ignored if the job already ended).
@@ -144,12 +145,15 @@ impl Simulation {
             let storage_at = now + Duration::seconds(self.prng.between(0, 600) as i64);
             self.at(
                 storage_at,
-                Due::Fact(Fact::Applied(manifests::storage(&ns, storage_at))),
+                Due::Fact(Box::new(Fact::Applied(manifests::storage(&ns, storage_at)))),
             );
             let retention_at = now + Duration::seconds(self.prng.between(0, 600) as i64);
             self.at(
                 retention_at,
-                Due::Fact(Fact::Applied(manifests::retention(&ns, retention_at))),
+                Due::Fact(Box::new(Fact::Applied(manifests::retention(
+                    &ns,
+                    retention_at,
+                )))),
             );
         }
         for i in 0..self.scenario.configurations.len() {
@@ -292,7 +296,7 @@ impl Simulation {
         match due {
             Due::Fact(fact) => {
                 let line = describe(&fact);
-                observe(&mut self.world, fact);
+                observe(&mut self.world, *fact);
                 line
             }
             Due::StartJob(key) => {
@@ -340,7 +344,7 @@ impl Simulation {
         if self.prng.chance(self.rates.duplicate_fact) {
             self.count_fault("duplicated fact");
             let delay = self.prng.between(1, 600);
-            self.after(delay, Due::Fact(fact));
+            self.after(delay, Due::Fact(Box::new(fact)));
         }
     }
 
@@ -409,9 +413,9 @@ impl Simulation {
         if self.prng.chance(self.rates.duplicate_fact) {
             self.count_fault("duplicated fact");
             let late = delay + self.prng.between(1, 600);
-            self.after(late, Due::Fact(fact.clone()));
+            self.after(late, Due::Fact(Box::new(fact.clone())));
         }
-        self.after(delay, Due::Fact(fact));
+        self.after(delay, Due::Fact(Box::new(fact)));
     }
 
     /// New jobs get a start time (a pod may also be killed before it ever runs); new
@@ -448,11 +452,11 @@ impl Simulation {
             let outcome = HookOutcome::Succeeded;
             self.after(
                 5,
-                Due::Fact(Fact::HookFinished {
+                Due::Fact(Box::new(Fact::HookFinished {
                     hook: key,
                     outcome,
                     message: String::new(),
-                }),
+                })),
             );
         }
     }

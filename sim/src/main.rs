@@ -58,7 +58,6 @@ impl Args {
                 faults: self.faults,
                 restarts: self.restarts,
                 redeliveries: self.redeliveries,
-                ..ModelConfig::default().budgets
             },
             ..ModelConfig::default()
         }

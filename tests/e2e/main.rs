@@ -10,3 +10,4 @@ mod local_quickstart;
 mod local_failures;
 mod local_recovery;
 mod local_schedule;
+mod local_crash;

@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use cairn_core::world::Outcome;
 use clap::Args;
 use futures::FutureExt;
 use kube_lease_manager::LeaseManagerBuilder;
 use tracing::{info, warn};
 
-use crate::backend::FixedBackend;
+use crate::backend::StorageBackend;
 use crate::metrics::{router, Metrics};
 use crate::objects::Config;
 
@@ -122,11 +121,9 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
         reporting_instance: args.identity,
         ..Config::default()
     };
-    // TODO(backend): in-process backend IO through cairn-storage; until then every
-    // backend effect is reported as failed with this message (visible in conditions).
-    let backend = Arc::new(FixedBackend(Outcome::Failed(
-        "backend IO is not wired into the Kubernetes operator yet".to_owned(),
-    )));
+    // Backend IO in-process through cairn-storage; `local` backends are volumes
+    // mounted in this pod at their mountPath (see the chart's `extraVolumes`).
+    let backend = Arc::new(StorageBackend::default());
     let shutdown = shutdown_signal().boxed().shared();
     info!(listen = %addr, "cairn operator started");
     crate::operator::run_controllers(client, cfg, backend, leader.clone(), metrics, shutdown).await;

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod cli;
 pub mod driver;
 pub mod error;
+pub mod exec;
 pub mod execute;
 pub mod metrics;
 pub mod objects;

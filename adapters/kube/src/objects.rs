@@ -18,6 +18,9 @@ use crate::resource::{Resource, CRON_JOBS, EVENTS, JOBS, ROLE_BINDINGS, SERVICE_
 pub const MANAGED_BY_CAIRN: &str = "cairn";
 /// Label on executor Jobs: `backup` or `restore`.
 pub const JOB_KIND_LABEL: &str = "cairn.kubestash.com/job";
+/// Annotation on executor Jobs: the core's `JobSpec` as JSON, which `cairn exec` runs.
+/// It names Secrets, never holds their values.
+pub const JOB_SPEC_ANNOTATION: &str = "cairn.kubestash.com/job-spec";
 /// Longest DNS-1123 label (object names of Jobs).
 const NAME_MAX: usize = 63;
 
@@ -222,6 +225,8 @@ pub fn executor_job(
     });
     let owner = owner_reference(owner_kind, &key.session, session_uid);
     let mut obj = meta(&JOBS, &key.namespace, &job_name(key), labels.clone(), owner);
+    obj["metadata"]["annotations"] =
+        json!({ JOB_SPEC_ANNOTATION: serde_json::to_string(spec).unwrap_or_default() });
     let mut containers: Vec<Value> = spec.tasks.iter().map(task_container).collect();
     let main = containers.pop().map(|c| vec![c]).unwrap_or_default();
     let mut pod = json!({

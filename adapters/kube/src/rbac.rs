@@ -87,6 +87,8 @@ pub const EXECUTOR: &[Grant] = &[
     (STORAGE, "snapshots/status", &["patch"]),
     (APPCATALOG, "appbindings", &["get"]),
     ("", "secrets", &["get"]),
+    // Its own Job: the job spec annotation.
+    ("batch", "jobs", &["get"]),
 ];
 
 /// What a trigger CronJob's pod needs (`cairn trigger`).

@@ -30,6 +30,9 @@ pub enum Method {
     /// DELETE.
     #[serde(rename = "DELETE")]
     Delete,
+    /// GET (the executor's reads).
+    #[serde(rename = "GET")]
+    Get,
 }
 
 impl Method {
@@ -39,6 +42,7 @@ impl Method {
             Method::Post => http::Method::POST,
             Method::Patch => http::Method::PATCH,
             Method::Delete => http::Method::DELETE,
+            Method::Get => http::Method::GET,
         }
     }
 }
@@ -104,11 +108,14 @@ impl Request {
         }
     }
 
-    /// JSON merge patch of the status subresource.
+    /// JSON merge patch of the status subresource (field manager `cairn`).
     pub fn patch_status(res: &Resource, namespace: &str, name: &str, status: Value) -> Self {
         Self {
             method: Method::Patch,
-            path: format!("{}/status", res.object_path(namespace, name)),
+            path: format!(
+                "{}/status?fieldManager={FIELD_MANAGER}",
+                res.object_path(namespace, name)
+            ),
             content_type: MERGE_PATCH,
             body: serde_json::json!({ "status": status }),
             access: vec![Access::new(res, Some("status"), "patch")],
@@ -152,10 +159,22 @@ impl Request {
         }
     }
 
+    /// Read of the object `name` in `namespace`.
+    pub fn get(res: &Resource, namespace: &str, name: &str) -> Self {
+        Self {
+            method: Method::Get,
+            path: res.object_path(namespace, name),
+            content_type: JSON,
+            body: Value::Null,
+            access: vec![Access::new(res, None, "get")],
+        }
+    }
+
     /// Whether a 404 answer means the request's goal holds already (delete, finalizer
-    /// removal on an object that is gone).
+    /// removal on an object that is gone) or, for a read, that the object is absent.
     pub fn not_found_is_done(&self) -> bool {
         self.method == Method::Delete
+            || self.method == Method::Get
             || (self.content_type == JSON_PATCH && self.body.to_string().contains("\"remove\""))
     }
 }

@@ -14,3 +14,6 @@ mod objects;
 
 #[path = "api/deploy.rs"]
 mod deploy;
+
+#[path = "api/backend.rs"]
+mod backend;

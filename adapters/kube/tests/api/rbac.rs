@@ -22,7 +22,7 @@ fn deploy(file: &str) -> Vec<Value> {
 }
 
 /// Permissions a ClusterRole grants, one per (group, resource, verb).
-fn granted(file: &str, role: &str) -> BTreeSet<Access> {
+pub fn granted(file: &str, role: &str) -> BTreeSet<Access> {
     let docs = deploy(file);
     let cr = docs
         .iter()
@@ -89,7 +89,7 @@ fn deploy_rbac_grants_exactly_what_the_code_uses() {
 }
 
 /// The permission an HTTP request needs.
-fn access_of(l: &Logged) -> Vec<Access> {
+pub fn access_of(l: &Logged) -> Vec<Access> {
     let path = l.path.split('?').next().unwrap();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (group, rest) = match parts[0] {
@@ -111,6 +111,7 @@ fn access_of(l: &Logged) -> Vec<Access> {
         ("PATCH", _) => &["patch"],
         ("DELETE", _) => &["delete"],
         ("POST", _) => &["create"],
+        ("GET", _) => &["get"],
         other => panic!("unexpected {other:?}"),
     };
     verbs

@@ -111,6 +111,11 @@ impl Fake {
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
     }
 
+    /// Removes a stored object (as if deleted without finalizers).
+    pub fn remove(&self, path: &str) {
+        self.state.lock().unwrap().objects.remove(path);
+    }
+
     /// A stored object.
     pub fn get(&self, path: &str) -> Option<Value> {
         self.state.lock().unwrap().objects.get(path).cloned()
@@ -185,6 +190,10 @@ impl Fake {
         st.rv += 1;
         let rv = st.rv.to_string();
         match (method.as_str(), content_type.as_str()) {
+            ("GET", _) => match st.objects.get(&path) {
+                Some(object) => ok(object.clone()),
+                None => status(404, "not found"),
+            },
             ("PATCH", "application/apply-patch+yaml") => {
                 let mut object = st.objects.get(&path).cloned().unwrap_or_else(|| {
                     let mut fresh = body.clone();
