@@ -21,3 +21,6 @@ mod sessions;
 
 #[path = "decisions/properties.rs"]
 mod properties;
+
+#[path = "decisions/retries.rs"]
+mod retries;

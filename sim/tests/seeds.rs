@@ -37,7 +37,6 @@ fn fixed_seeds() {
 }
 
 #[test]
-#[ignore = "about a third of fresh seeds hit the core bug of regression_backup_during_restore; un-ignore both with the fix"]
 fn fresh_seeds() {
     // The OS clock chooses new seeds here only; the run itself never reads it.
     #[allow(clippy::disallowed_methods)]
@@ -64,10 +63,9 @@ fn same_seed_same_hash() {
 /// Found by a fresh seed: a cron BackupSession passes its skip check and gets its executor
 /// job (phase still Pending); a RestoreSession into the same database is applied, sees no
 /// *Running* backup and starts its job; the backup pod then starts and both run at once.
-/// The core's `backup_running_on` only looks at phase Running; un-ignore once it also
-/// counts started, unfinished sessions.
+/// Fixed in the core: a restore now waits for any started, unfinished BackupSession of
+/// its target (`restore_session::backup_in_progress_on`).
 #[test]
-#[ignore = "core bug: a restore does not wait for a started BackupSession that is still Pending"]
 fn regression_backup_during_restore() {
     run(0x5599_3caf_e94a_69d0, 600);
 }

@@ -27,13 +27,19 @@ fn trigger_while_running_is_skipped_and_a_crash_mid_backup_is_retried() -> Resul
             "app",
             "0 0 1 1 *",
             &[("b", "store", "keep")],
-            &[RepoSpec { name: "repo", backend: "b", directory: "/db" }],
+            &[RepoSpec {
+                name: "repo",
+                backend: "b",
+                directory: "/db",
+            }],
             retry,
         ),
     )?;
     let mut daemon = local.spawn_daemon("state", &[&set], "daemon.log")?;
     let lock = backups.join("db/repository/v1/full/dump/cairn.lock");
-    let started = eventually("the backup to take its repository lock", || Ok(lock.exists()));
+    let started = eventually("the backup to take its repository lock", || {
+        Ok(lock.exists())
+    });
     if let Err(e) = started {
         stop(&mut daemon);
         panic!("{e:#}\n{}", local.log("daemon.log"));
@@ -43,11 +49,26 @@ fn trigger_while_running_is_skipped_and_a_crash_mid_backup_is_retried() -> Resul
     let state = local.path("state");
     local
         .cairn
-        .run(&["trigger", "bc", "-n", NS, "--state", state.to_str().unwrap()])?
+        .run(&[
+            "trigger",
+            "bc",
+            "-n",
+            NS,
+            "--state",
+            state.to_str().unwrap(),
+        ])?
         .expect_ok("cairn trigger");
-    eventually("the triggered session to be Skipped", || {
-        Ok(local.objects("state", "backupsessions")?.iter().any(|s| phase(s) == "Skipped"))
-    })?;
+    let skipped = eventually("the triggered session to be Skipped", || {
+        Ok(local
+            .objects("state", "backupsessions")?
+            .iter()
+            .any(|s| phase(s) == "Skipped"))
+    });
+    if let Err(e) = skipped {
+        stop(&mut daemon);
+        let sessions = local.objects("state", "backupsessions")?;
+        panic!("{e:#}\nsessions: {sessions:?}\n{}", local.log("daemon.log"));
+    }
     let skipped = local
         .objects("state", "backupsessions")?
         .into_iter()
@@ -56,21 +77,34 @@ fn trigger_while_running_is_skipped_and_a_crash_mid_backup_is_retried() -> Resul
     assert_condition(&skipped, "BackupSkipped", "True");
 
     // Crash: SIGKILL while the backup still holds its lock.
-    assert!(lock.exists(), "the backup finished before the crash; make the table bigger");
+    assert!(
+        lock.exists(),
+        "the backup finished before the crash; make the table bigger"
+    );
     daemon.kill()?; // SIGKILL
     let _ = daemon.wait();
 
     // Restart: the lost job is BackupIncomplete, the session fails and is retried.
     let run = local.run_once("state", &[&set])?;
-    assert!(run.ok, "the retry after the crash did not succeed:\n{}", run.stderr);
+    assert!(
+        run.ok,
+        "the retry after the crash did not succeed:\n{}",
+        run.stderr
+    );
     let snapshots = local.objects("state", "snapshots")?;
     let incomplete = snapshots
         .iter()
         .find(|s| condition(s, "BackupIncomplete").is_some())
         .unwrap_or_else(|| panic!("no Snapshot with BackupIncomplete: {snapshots:?}"));
     assert_eq!(phase(incomplete), "Failed");
-    assert!(snapshots.iter().any(|s| phase(s) == "Succeeded"), "{snapshots:?}");
+    assert!(
+        snapshots.iter().any(|s| phase(s) == "Succeeded"),
+        "{snapshots:?}"
+    );
     let sessions = local.objects("state", "backupsessions")?;
-    assert!(sessions.iter().any(|s| phase(s) == "Succeeded"), "{sessions:?}");
+    assert!(
+        sessions.iter().any(|s| phase(s) == "Succeeded"),
+        "{sessions:?}"
+    );
     Ok(())
 }

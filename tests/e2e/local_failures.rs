@@ -12,7 +12,11 @@ fn wrong_database_password_fails_the_snapshot_without_leaking_it() -> Result<()>
     let db = MariaDb::start()?;
     let local = Local::new()?;
     let wrong = format!("wrong-{}", cairn_testkit::random_hex(8));
-    let set = local.write("m", "base.yaml", &base_manifests("store", &local.path("backups")))?;
+    let set = local.write(
+        "m",
+        "base.yaml",
+        &base_manifests("store", &local.path("backups")),
+    )?;
     local.write("m", "app.yaml", &app_binding("app", &db, &wrong))?;
     local.write("m", "rp.yaml", &retention("keep", 3))?;
     local.write(
@@ -23,18 +27,31 @@ fn wrong_database_password_fails_the_snapshot_without_leaking_it() -> Result<()>
             "app",
             "0 0 1 1 *",
             &[("b", "store", "keep")],
-            &[RepoSpec { name: "repo", backend: "b", directory: "/db" }],
+            &[RepoSpec {
+                name: "repo",
+                backend: "b",
+                directory: "/db",
+            }],
             "",
         ),
     )?;
     let run = local.run_once("state", &[&set])?;
-    assert!(!run.ok, "--once must fail when a session failed:\n{}", run.stdout);
+    assert!(
+        !run.ok,
+        "--once must fail when a session failed:\n{}",
+        run.stdout
+    );
     assert!(run.error_line().contains("failed"), "{}", run.stderr);
     let snapshot = &local.objects("state", "snapshots")?[0];
     assert_eq!(phase(snapshot), "Failed", "{snapshot:?}");
-    let error = snapshot["status"]["components"]["dump"]["error"].as_str().unwrap_or_default();
+    let error = snapshot["status"]["components"]["dump"]["error"]
+        .as_str()
+        .unwrap_or_default();
     assert!(error.contains("access denied"), "{error}");
-    assert!(error.contains("password") && error.contains("AppBinding demo/app"), "{error}");
+    assert!(
+        error.contains("password") && error.contains("AppBinding demo/app"),
+        "{error}"
+    );
     let session = &local.objects("state", "backupsessions")?[0];
     assert_eq!(phase(session), "Failed");
     for text in [run.stdout.as_str(), run.stderr.as_str()] {

@@ -8,7 +8,12 @@ use cairn_testkit::{MariaDb, S3Server};
 
 fn s3_storage(s3: &S3Server, bucket: &str) -> String {
     let env = s3.env();
-    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        env.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     format!(
         r#"apiVersion: v1
 kind: Secret
@@ -54,8 +59,16 @@ fn two_backends_in_one_session_then_disaster_recovery_from_a_fresh_state() -> Re
             "0 0 1 1 *",
             &[("local", "store", "keep"), ("remote", "s3-store", "keep")],
             &[
-                RepoSpec { name: "repo-local", backend: "local", directory: "/db" },
-                RepoSpec { name: "repo-s3", backend: "remote", directory: "/db" },
+                RepoSpec {
+                    name: "repo-local",
+                    backend: "local",
+                    directory: "/db",
+                },
+                RepoSpec {
+                    name: "repo-s3",
+                    backend: "remote",
+                    directory: "/db",
+                },
             ],
             "",
         ),
@@ -64,12 +77,26 @@ fn two_backends_in_one_session_then_disaster_recovery_from_a_fresh_state() -> Re
     assert!(run.ok, "backup to two backends failed:\n{}", run.stderr);
     let snapshots = local.objects("state", "snapshots")?;
     assert_eq!(snapshots.len(), 2);
-    assert!(snapshots.iter().all(|s| phase(s) == "Succeeded"), "{snapshots:?}");
+    assert!(
+        snapshots.iter().all(|s| phase(s) == "Succeeded"),
+        "{snapshots:?}"
+    );
     let keys = s3.list_keys("cairn-e2e", "team/backups/")?;
-    for want in ["team/backups/metadata.yaml", "team/backups/db/repository.yaml", "team/backups/db/repository/v1/full/dump/config"] {
-        assert!(keys.iter().any(|k| k == want), "{want} missing in S3: {keys:?}");
+    for want in [
+        "team/backups/metadata.yaml",
+        "team/backups/db/repository.yaml",
+        "team/backups/db/repository/v1/full/dump/config",
+    ] {
+        assert!(
+            keys.iter().any(|k| k == want),
+            "{want} missing in S3: {keys:?}"
+        );
     }
-    assert!(keys.iter().any(|k| k.starts_with("team/backups/db/snapshots/")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("team/backups/db/snapshots/")),
+        "{keys:?}"
+    );
 
     // Disaster: the state is lost. A fresh state with the same storage finds the
     // repository and its snapshots again; then a RestoreSession restores from them.
@@ -81,10 +108,22 @@ fn two_backends_in_one_session_then_disaster_recovery_from_a_fresh_state() -> Re
     let recovered = local.objects("fresh-state", "snapshots")?;
     assert_eq!(recovered.len(), 1, "{recovered:?}");
     assert_eq!(phase(&recovered[0]), "Succeeded", "{:?}", recovered[0]);
-    let restore = local.write("dr-restore", "app.yaml", &app_binding("restored", &dst, dst.password()))?;
-    local.write("dr-restore", "restore.yaml", &restore_session("recover", "restored", "repo-local"))?;
+    let restore = local.write(
+        "dr-restore",
+        "app.yaml",
+        &app_binding("restored", &dst, dst.password()),
+    )?;
+    local.write(
+        "dr-restore",
+        "restore.yaml",
+        &restore_session("recover", "restored", "repo-local"),
+    )?;
     let run = local.run_once("fresh-state", &[&fresh, &restore])?;
-    assert!(run.ok, "restore after disaster recovery failed:\n{}", run.stderr);
+    assert!(
+        run.ok,
+        "restore after disaster recovery failed:\n{}",
+        run.stderr
+    );
     let restore = local.object("fresh-state", "restoresessions", "recover")?;
     assert_eq!(phase(&restore), "Succeeded", "{restore:?}");
     assert_same_tables(&src, &dst, &["shop", "analytics"])?;

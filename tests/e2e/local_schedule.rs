@@ -22,24 +22,52 @@ fn schedule_fires_repeatedly_and_retention_prunes() -> Result<()> {
             "app",
             "@every 4s",
             &[("b", "store", "keep-one")],
-            &[RepoSpec { name: "repo", backend: "b", directory: "/db" }],
+            &[RepoSpec {
+                name: "repo",
+                backend: "b",
+                directory: "/db",
+            }],
             "",
         ),
     )?;
     let mut daemon = local.spawn_daemon("state", &[&set], "daemon.log")?;
-    let succeeded = |local: &Local| local.log("daemon.log").matches("BackupSessionSucceeded").count();
-    let waited = eventually("three successful backups (instant + two scheduled)", || Ok(succeeded(&local) >= 3));
+    let succeeded = |local: &Local| {
+        local
+            .log("daemon.log")
+            .matches("BackupSessionSucceeded")
+            .count()
+    };
+    let waited = eventually("three successful backups (instant + two scheduled)", || {
+        Ok(succeeded(&local) >= 3)
+    });
     if let Err(e) = waited {
         stop(&mut daemon);
         panic!("{e:#}\n{}", local.log("daemon.log"));
     }
 
     // A second daemon on the same state directory is refused at once.
-    let second = local.cairn.run(&["run", "-f", set.to_str().unwrap(), "--state", local.path("state").to_str().unwrap(), "--once"])?;
+    let second = local.cairn.run(&[
+        "run",
+        "-f",
+        set.to_str().unwrap(),
+        "--state",
+        local.path("state").to_str().unwrap(),
+        "--once",
+    ])?;
     assert!(!second.ok);
-    assert!(second.error_line().contains("in use by another `cairn run`"), "{}", second.stderr);
+    assert!(
+        second
+            .error_line()
+            .contains("in use by another `cairn run`"),
+        "{}",
+        second.stderr
+    );
 
-    assert!(stop(&mut daemon), "daemon did not stop cleanly on SIGTERM:\n{}", local.log("daemon.log"));
+    assert!(
+        stop(&mut daemon),
+        "daemon did not stop cleanly on SIGTERM:\n{}",
+        local.log("daemon.log")
+    );
 
     // Retention (last: 1) pruned objects, YAMLs and restic snapshots alike: of three or
     // more backups at most two remain (the newest, and one whose pruning the stop may
@@ -50,13 +78,23 @@ fn schedule_fires_repeatedly_and_retention_prunes() -> Result<()> {
         .into_iter()
         .filter(|s| phase(s) == "Succeeded" && s["metadata"]["deletionTimestamp"].is_null())
         .collect();
-    assert!((1..=2).contains(&snapshots.len()) && fired >= 3, "{} live Snapshots after {fired} backups", snapshots.len());
-    let yamls: Vec<_> = files_under(&backups).into_iter().filter(|f| f.starts_with("db/snapshots/")).collect();
+    assert!(
+        (1..=2).contains(&snapshots.len()) && fired >= 3,
+        "{} live Snapshots after {fired} backups",
+        snapshots.len()
+    );
+    let yamls: Vec<_> = files_under(&backups)
+        .into_iter()
+        .filter(|f| f.starts_with("db/snapshots/"))
+        .collect();
     assert!(!yamls.is_empty() && yamls.len() <= 2, "{yamls:?}");
     let restic = Restic::find()?;
     let component = backups.join("db/repository/v1/full/dump");
     let listed = restic.snapshots_json(component.to_str().unwrap(), &local.cairn.password_file)?;
     let count = listed.as_array().map_or(0, Vec::len);
-    assert!((1..=2).contains(&count), "restic snapshots after retention: {listed}");
+    assert!(
+        (1..=2).contains(&count),
+        "restic snapshots after retention: {listed}"
+    );
     Ok(())
 }

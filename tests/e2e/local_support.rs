@@ -54,7 +54,11 @@ impl Local {
             args.push("-f".to_owned());
             args.push(s.display().to_string());
         }
-        args.extend(["--state".to_owned(), state.display().to_string(), "--once".to_owned()]);
+        args.extend([
+            "--state".to_owned(),
+            state.display().to_string(),
+            "--once".to_owned(),
+        ]);
         args.extend(["--stall-timeout".to_owned(), "60".to_owned()]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.cairn.run(&refs)
@@ -71,7 +75,9 @@ impl Local {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = std::fs::File::create(self.path(log))?;
         let mut cmd = self.cairn.command(&refs);
-        cmd.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
+        cmd.stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
         cmd.spawn().context("cannot start cairn run")
     }
 
@@ -89,7 +95,10 @@ impl Local {
         };
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+        for p in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        {
             let text = std::fs::read_to_string(&p)?;
             out.push(serde_yaml::from_str(&text).with_context(|| format!("{}", p.display()))?);
         }
@@ -133,7 +142,11 @@ pub fn assert_condition(object: &Value, type_: &str, status: &str) {
             serde_yaml::to_string(&object["status"]).unwrap_or_default()
         )
     });
-    assert_eq!(c["status"].as_str(), Some(status), "condition {type_}: {c:?}");
+    assert_eq!(
+        c["status"].as_str(),
+        Some(status),
+        "condition {type_}: {c:?}"
+    );
 }
 
 /// `status.phase` of an object.
@@ -298,7 +311,11 @@ pub fn assert_same_tables(src: &MariaDb, dst: &MariaDb, databases: &[&str]) -> R
         assert!(!tables.is_empty(), "source database {db} has no tables");
         assert_eq!(tables, dst.tables(db)?, "tables of {db}");
         for t in &tables {
-            assert_eq!(src.checksum_table(db, t)?, dst.checksum_table(db, t)?, "CHECKSUM TABLE {db}.{t}");
+            assert_eq!(
+                src.checksum_table(db, t)?,
+                dst.checksum_table(db, t)?,
+                "CHECKSUM TABLE {db}.{t}"
+            );
         }
     }
     Ok(())
@@ -314,7 +331,9 @@ pub fn sample_source() -> Result<MariaDb> {
 /// Every file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

@@ -27,7 +27,8 @@ use crate::infile::{infile_stream, OpenReader};
 use crate::manifest::{Manifest, ManifestError, ObjectKind, TableEntry, MANIFEST_PATH};
 pub use crate::restore_plan::RestoreOptions;
 use crate::restore_plan::{
-    drop_statement, plan_restore, post_load_statements, session_statements, PlanError, RestorePlan,
+    drop_statement, plan_restore, post_load_statements, refuse_system_targets, session_statements,
+    PlanError, RestorePlan,
 };
 pub use crate::restore_progress::{ProgressSnapshot, RestoreProgress};
 use crate::row_format::{load_data_sql, qualified, quote_ident, quote_string};
@@ -235,6 +236,7 @@ pub async fn restore_native(
         .store(plan.row_count(), Ordering::Relaxed);
     let mut control = target.connect().await?;
     let flavor = flavor::detect(&mut control).await?.flavor;
+    refuse_system_targets(&plan, flavor)?;
     tracing::info!(
         snapshot = %source.describe(),
         databases = plan.databases.len(),

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::flavor::Flavor;
-use crate::manifest::{Manifest, ObjectEntry, TableEntry};
+use crate::manifest::{Manifest, ObjectEntry, TableEntry, MANIFEST_PATH};
 use crate::row_format::{qualified, quote_ident};
 
 /// What to restore and how (the `cairn restore` flags).
@@ -84,6 +84,22 @@ pub enum PlanError {
         /// Target name.
         target: String,
     },
+    /// A database would be restored into a system database (`mysql`, `sys`, ...).
+    #[error("database {database:?} of the snapshot would be restored into {target:?}, a system database of {flavor}; cairn never restores into system databases: leave it out with --databases, or restore it under another name with --rename-database {database}:NEW")]
+    SystemDatabase {
+        /// Name in the snapshot.
+        database: String,
+        /// Target name.
+        target: String,
+        /// Flavor whose system database it is.
+        flavor: &'static str,
+    },
+    /// The manifest is not one cairn writes: a hostile or damaged snapshot.
+    #[error("{MANIFEST_PATH} {problem}; the snapshot is damaged or was not written by cairn")]
+    DamagedManifest {
+        /// What is wrong, naming the database, table or file.
+        problem: String,
+    },
 }
 
 /// One database to restore.
@@ -121,13 +137,14 @@ impl RestorePlan {
         self.databases
             .iter()
             .flat_map(|d| &d.tables)
-            .map(|t| t.rows)
-            .sum()
+            // Saturating: the counts come from the snapshot, which may be hostile.
+            .fold(0u64, |sum, t| sum.saturating_add(t.rows))
     }
 }
 
 /// Applies filters and renames to a manifest.
 pub fn plan_restore(manifest: &Manifest, opts: &RestoreOptions) -> Result<RestorePlan, PlanError> {
+    check_manifest(manifest)?;
     let all: Vec<&str> = manifest.databases.iter().map(|d| d.name.as_str()).collect();
     let listing = |names: &[&str]| names.join(", ");
     let selected_dbs: BTreeSet<&str> = match &opts.databases {
@@ -181,7 +198,78 @@ pub fn plan_restore(manifest: &Manifest, opts: &RestoreOptions) -> Result<Restor
         });
     }
     check_renames(&databases, &renames)?;
-    Ok(RestorePlan { databases, renames })
+    let plan = RestorePlan { databases, renames };
+    refuse_system_targets(&plan, manifest.server.flavor)?;
+    Ok(plan)
+}
+
+/// Refuses a plan that writes into a system database of `flavor`. [`plan_restore`]
+/// checks the snapshot's flavor; the restore checks again with the target server's,
+/// whose system databases may differ (`memsql` on SingleStore, `sys` on MySQL).
+pub fn refuse_system_targets(plan: &RestorePlan, flavor: Flavor) -> Result<(), PlanError> {
+    match plan
+        .databases
+        .iter()
+        .find(|d| flavor.is_system_database(&d.target))
+    {
+        Some(d) => Err(PlanError::SystemDatabase {
+            database: d.source.clone(),
+            target: d.target.clone(),
+            flavor: match flavor {
+                Flavor::MySql => "MySQL",
+                Flavor::MariaDb => "MariaDB",
+                Flavor::SingleStore => "SingleStore",
+            },
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Structural checks of a manifest read from a snapshot, which may be hostile: every
+/// path a plain absolute snapshot path (reads go through the snapshot's tree, so `..`
+/// cannot leave it, but such a manifest was not written by cairn and is refused rather
+/// than guessed at), no database or table listed twice (it would be created and loaded
+/// twice).
+fn check_manifest(manifest: &Manifest) -> Result<(), PlanError> {
+    let damaged = |problem: String| Err(PlanError::DamagedManifest { problem });
+    let mut dbs = BTreeSet::new();
+    for db in &manifest.databases {
+        if !dbs.insert(db.name.as_str()) {
+            return damaged(format!("lists database {:?} twice", db.name));
+        }
+        let mut tables = BTreeSet::new();
+        for t in &db.tables {
+            if !tables.insert(t.name.as_str()) {
+                return damaged(format!(
+                    "lists table {:?} of database {:?} twice",
+                    t.name, db.name
+                ));
+            }
+        }
+        let paths = std::iter::once(&db.schema_path)
+            .chain(db.tables.iter().map(|t| &t.schema_path))
+            .chain(
+                db.tables
+                    .iter()
+                    .flat_map(|t| t.chunks.iter().map(|c| &c.path)),
+            )
+            .chain(db.objects.iter().map(|o| &o.path));
+        if let Some(bad) = paths.into_iter().find(|p| !is_snapshot_path(p)) {
+            return damaged(format!(
+                "names the file {bad:?} in database {:?}: not a plain absolute path inside \
+                 the snapshot (it must start with `/` and have no empty, `.` or `..` segment)",
+                db.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `/a/b/c`: absolute, no empty, `.` or `..` segments, no NUL.
+fn is_snapshot_path(path: &str) -> bool {
+    path.strip_prefix('/').is_some_and(|rest| {
+        !path.contains('\0') && rest.split('/').all(|s| !matches!(s, "" | "." | ".."))
+    })
 }
 
 /// Resolves `db.table` / `table` filter entries to (database, table) pairs.

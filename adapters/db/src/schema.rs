@@ -196,7 +196,8 @@ pub fn parse_objects(text: &str) -> Result<Vec<ObjectStatement>, ObjectsFileErro
         }
         let length = length.ok_or_else(|| err(pos, "missing length="))?;
         let start = line_end + 1;
-        let end = start + length;
+        // The length comes from the snapshot, which may be hostile: no overflow.
+        let end = start.checked_add(length).unwrap_or(usize::MAX);
         let sql = text
             .get(start..end)
             .ok_or_else(|| err(start, "statement shorter than its length"))?;

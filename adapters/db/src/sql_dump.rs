@@ -330,7 +330,7 @@ async fn begin_consistent_read(conn: &mut Conn, plan: &ConsistencyPlan) -> Resul
 /// Header: session settings saved and pinned like mysqldump's.
 pub fn header(server: &ServerInfo, consistency: &str) -> String {
     format!(
-        "-- Cairn SQL dump {}\n-- Source: {:?} {}; consistency: {consistency}\n\n\
+        "-- Cairn SQL dump {}\n-- Source: {:?} {}; consistency: {}\n\n\
          /*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n\
          /*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;\n\
          /*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */;\n\
@@ -343,8 +343,16 @@ pub fn header(server: &ServerInfo, consistency: &str) -> String {
          /*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\n\n",
         env!("CARGO_PKG_VERSION"),
         server.flavor,
-        server.version,
+        comment_text(&server.version),
+        comment_text(consistency),
     )
+}
+
+/// Text for a `-- ` comment line: a line break inside a name (legal in a quoted MySQL
+/// identifier) would end the comment and turn the rest of the name into a statement
+/// when the dump is replayed, so CR and LF are written as `\r` and `\n`.
+pub fn comment_text(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 /// Footer: restores the session settings saved by [`header`].
@@ -368,14 +376,19 @@ async fn write_database(
     let create = create_database_if_not_exists(ddl.sql.as_bytes(), db).unwrap_or_else(|| {
         format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(db)).into_bytes()
     });
-    let mut text = format!("--\n-- Current Database: {}\n--\n\n", quote_ident(db)).into_bytes();
+    let mut text = format!(
+        "--\n-- Current Database: {}\n--\n\n",
+        comment_text(&quote_ident(db))
+    )
+    .into_bytes();
     text.extend_from_slice(&create);
     text.extend_from_slice(format!(";\n\nUSE {};\n\n", quote_ident(db)).as_bytes());
     out.write(&text).await?;
     for table in &info.tables {
         let ddl = show_create(conn, DdlKind::Table, db, &table.name).await?;
         let text = format!(
-            "--\n-- Table structure for table {t}\n--\n\nDROP TABLE IF EXISTS {t};\n{};\n\n",
+            "--\n-- Table structure for table {}\n--\n\nDROP TABLE IF EXISTS {t};\n{};\n\n",
+            comment_text(&quote_ident(&table.name)),
             ddl.sql,
             t = quote_ident(&table.name)
         );

@@ -67,14 +67,17 @@ pub fn storage_access(
     });
     let (address, max_connections) = match backend.provider {
         Some(StorageProvider::Local) => {
-            let local = backend
-                .local
-                .as_ref()
-                .ok_or_else(|| invalid("provider is local but spec.storage.local is missing".into()))?;
+            let local = backend.local.as_ref().ok_or_else(|| {
+                invalid("provider is local but spec.storage.local is missing".into())
+            })?;
             let dir = local_dir(&local.volume_source, &local.mount_path).ok_or_else(|| {
                 invalid("spec.storage.local needs mountPath (or a hostPath volume source)".into())
             })?;
-            let mut dir = if dir.is_absolute() { dir } else { base.join(dir) };
+            let mut dir = if dir.is_absolute() {
+                dir
+            } else {
+                base.join(dir)
+            };
             if !local.sub_path.is_empty() {
                 dir = dir.join(local.sub_path.trim_matches('/'));
             }
@@ -98,7 +101,11 @@ pub fn storage_access(
                 e => format!("https://{e}"),
             };
             (
-                format!("s3:{endpoint}/{}/{}", s3.bucket.trim_matches('/'), s3.prefix.trim_matches('/')),
+                format!(
+                    "s3:{endpoint}/{}/{}",
+                    s3.bucket.trim_matches('/'),
+                    s3.prefix.trim_matches('/')
+                ),
                 s3.max_connections,
             )
         }
@@ -108,15 +115,18 @@ pub fn storage_access(
                 .as_ref()
                 .ok_or_else(|| invalid("provider is gcs but spec.storage.gcs is missing".into()))?;
             (
-                format!("gs:{}:/{}", gcs.bucket.trim_matches('/'), gcs.prefix.trim_matches('/')),
+                format!(
+                    "gs:{}:/{}",
+                    gcs.bucket.trim_matches('/'),
+                    gcs.prefix.trim_matches('/')
+                ),
                 gcs.max_connections,
             )
         }
         Some(StorageProvider::Azure) => {
-            let az = backend
-                .azure
-                .as_ref()
-                .ok_or_else(|| invalid("provider is azure but spec.storage.azure is missing".into()))?;
+            let az = backend.azure.as_ref().ok_or_else(|| {
+                invalid("provider is azure but spec.storage.azure is missing".into())
+            })?;
             if !az.storage_account.is_empty() {
                 options.credentials.insert(
                     "AZURE_ACCOUNT_NAME".to_owned(),
@@ -124,11 +134,19 @@ pub fn storage_access(
                 );
             }
             (
-                format!("azure:{}:/{}", az.container.trim_matches('/'), az.prefix.trim_matches('/')),
+                format!(
+                    "azure:{}:/{}",
+                    az.container.trim_matches('/'),
+                    az.prefix.trim_matches('/')
+                ),
                 az.max_connections,
             )
         }
-        None => return Err(invalid("spec.storage.provider is not set (local, s3, gcs or azure)".into())),
+        None => {
+            return Err(invalid(
+                "spec.storage.provider is not set (local, s3, gcs or azure)".into(),
+            ))
+        }
     };
     options.max_connections = usize::try_from(max_connections).ok().filter(|n| *n > 0);
     let root = Location::parse(&address).map_err(|e| invalid(e.to_string()))?;
@@ -171,10 +189,14 @@ mod tests {
         let s = storage("    provider: local\n    local:\n      mountPath: /safe/data\n      hostPath: {path: /srv/backups}\n      subPath: team\n");
         let a = storage_access(&s, None, Path::new("/work")).unwrap();
         assert_eq!(a.root.to_string(), "/srv/backups/team");
-        let s = storage("    provider: local\n    local:\n      mountPath: data\n      emptyDir: {}\n");
+        let s =
+            storage("    provider: local\n    local:\n      mountPath: data\n      emptyDir: {}\n");
         let a = storage_access(&s, None, Path::new("/work")).unwrap();
         assert_eq!(a.root.to_string(), "/work/data");
-        assert_eq!(a.location("dir/repository/v1/s/dump").to_string(), "/work/data/dir/repository/v1/s/dump");
+        assert_eq!(
+            a.location("dir/repository/v1/s/dump").to_string(),
+            "/work/data/dir/repository/v1/s/dump"
+        );
     }
 
     #[test]
@@ -183,7 +205,10 @@ mod tests {
         let secret = Secret::new(
             "demo",
             "s3-cred",
-            [("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_SECRET_ACCESS_KEY", "topsecret")],
+            [
+                ("AWS_ACCESS_KEY_ID", "AKIA"),
+                ("AWS_SECRET_ACCESS_KEY", "topsecret"),
+            ],
         );
         let a = storage_access(&s, Some(&secret), Path::new("/")).unwrap();
         assert_eq!(a.root.to_string(), "s3:http://127.0.0.1:9000/b/demo");
@@ -194,7 +219,12 @@ mod tests {
     #[test]
     fn missing_provider_settings_are_explained() {
         let s = storage("    provider: s3\n");
-        let err = storage_access(&s, None, Path::new("/")).unwrap_err().to_string();
-        assert!(err.contains("BackupStorage demo/st") && err.contains("spec.storage.s3"), "{err}");
+        let err = storage_access(&s, None, Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("BackupStorage demo/st") && err.contains("spec.storage.s3"),
+            "{err}"
+        );
     }
 }

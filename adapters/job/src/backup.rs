@@ -17,11 +17,11 @@ use cairn_db::dump::{prepare_dump, DumpEntry, DumpOptions};
 use cairn_db::sql_dump::{prepare_sql_dump, SQL_DUMP_PATH};
 use cairn_storage::{BackupSummary, SnapshotMeta, SourceEntry};
 
+use crate::error::db_error;
 use crate::error::{JobError, Result};
 use crate::inputs::{JobInputs, RepoTarget};
 use crate::params::{DumpFormat, TaskParams};
 use crate::report::{go_duration, phase, JobReport};
-use crate::error::db_error;
 use crate::repository::{blocking, open_repo};
 
 /// What one component backup produced.
@@ -119,7 +119,10 @@ async fn backup_component(
     let rel = join(&target.repository_path, path);
     let repo = open_repo(target.storage.clone(), &rel, target.password.clone(), true).await?;
     let options = dump_options(&params);
-    let what = format!("dump of {} ({}:{})", inputs.app, inputs.db.host, inputs.db.port);
+    let what = format!(
+        "dump of {} ({}:{})",
+        inputs.app, inputs.db.host, inputs.db.port
+    );
     let (entries, host_path, finish) = match params.format {
         DumpFormat::Native => {
             let dump = prepare_dump(&inputs.db, &options)
@@ -135,7 +138,11 @@ async fn backup_component(
                 .map_err(|e| db_error(&what, &inputs.app, e))?;
             let entries = dump.entries();
             let finish: Finish = Box::pin(async move { dump.finish().await.map(|_| ()) });
-            (entries, SQL_DUMP_PATH.trim_start_matches('/').to_owned(), finish)
+            (
+                entries,
+                SQL_DUMP_PATH.trim_start_matches('/').to_owned(),
+                finish,
+            )
         }
     };
     if entries.is_empty() {
@@ -174,12 +181,12 @@ async fn backup_component(
         }
     };
     let r = repo.clone();
-    let (stats, check) = blocking(move || Ok((r.stats()?, r.check(false)?))).await.map_err(|source| {
-        JobError::Storage {
+    let (stats, check) = blocking(move || Ok((r.stats()?, r.check(false)?)))
+        .await
+        .map_err(|source| JobError::Storage {
             what: format!("reading the size and integrity of {}", repo.label()),
             source: Box::new(source),
-        }
-    })?;
+        })?;
     info!(repo = %repo.label(), snapshot = %summary.snapshot_id, bytes = summary.bytes_read, "component backed up");
     Ok(Saved {
         summary,
@@ -189,7 +196,8 @@ async fn backup_component(
     })
 }
 
-type Finish = std::pin::Pin<Box<dyn std::future::Future<Output = cairn_db::conn::Result<()>> + Send>>;
+type Finish =
+    std::pin::Pin<Box<dyn std::future::Future<Output = cairn_db::conn::Result<()>> + Send>>;
 
 fn dump_options(params: &TaskParams) -> DumpOptions {
     let mut options = DumpOptions {

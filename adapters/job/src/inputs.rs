@@ -77,26 +77,32 @@ pub fn resolve_inputs(
 ) -> Result<JobInputs> {
     let namespace = spec.key.namespace.as_str();
     let by = format!("the job of session {namespace}/{}", spec.key.session);
-    let app = world
-        .app_binding(&spec.target, namespace)
-        .ok_or_else(|| JobError::MissingObject {
-            kind: "AppBinding",
-            key: format!("{}/{}", ns_or(&spec.target.namespace, namespace), spec.target.name),
-            by: by.clone(),
-        })?;
-    let auth = match &app.spec.secret {
-        Some(reference) => {
-            let app_ns = app.metadata.namespace.as_deref().unwrap_or(namespace);
-            Some(world.secret(app_ns, &reference.name).ok_or_else(|| {
-                JobError::MissingObject {
-                    kind: "Secret",
-                    key: format!("{app_ns}/{}", reference.name),
-                    by: format!("AppBinding {}", app_label(app)),
-                }
-            })?)
-        }
-        None => None,
-    };
+    let app =
+        world
+            .app_binding(&spec.target, namespace)
+            .ok_or_else(|| JobError::MissingObject {
+                kind: "AppBinding",
+                key: format!(
+                    "{}/{}",
+                    ns_or(&spec.target.namespace, namespace),
+                    spec.target.name
+                ),
+                by: by.clone(),
+            })?;
+    let auth =
+        match &app.spec.secret {
+            Some(reference) => {
+                let app_ns = app.metadata.namespace.as_deref().unwrap_or(namespace);
+                Some(world.secret(app_ns, &reference.name).ok_or_else(|| {
+                    JobError::MissingObject {
+                        kind: "Secret",
+                        key: format!("{app_ns}/{}", reference.name),
+                        by: format!("AppBinding {}", app_label(app)),
+                    }
+                })?)
+            }
+            None => None,
+        };
     let db = db_target(app, auth, style)?;
     let params = spec
         .tasks
@@ -110,7 +116,12 @@ pub fn resolve_inputs(
             repository: t.repository.clone(),
             storage: storage_of(world, &t.storage, namespace, base, &by)?,
             repository_path: t.repository_path.clone(),
-            password: password_of(world, t.encryption_secret.as_ref(), namespace, &t.repository)?,
+            password: password_of(
+                world,
+                t.encryption_secret.as_ref(),
+                namespace,
+                &t.repository,
+            )?,
             components: t.components.clone(),
         });
     }
@@ -120,7 +131,12 @@ pub fn resolve_inputs(
             repository: r.repository.clone(),
             storage: storage_of(world, &r.storage, namespace, base, &by)?,
             repository_path: r.repository_path.clone(),
-            password: password_of(world, r.encryption_secret.as_ref(), namespace, &r.repository)?,
+            password: password_of(
+                world,
+                r.encryption_secret.as_ref(),
+                namespace,
+                &r.repository,
+            )?,
             components: r.components.clone(),
         }),
         None => None,
@@ -163,17 +179,25 @@ pub fn storage_of(
 }
 
 /// `storage` with its credential Secret looked up in its namespace.
-pub fn storage_with_secret(world: &World, storage: &BackupStorage, base: &Path) -> Result<StorageAccess> {
+pub fn storage_with_secret(
+    world: &World,
+    storage: &BackupStorage,
+    base: &Path,
+) -> Result<StorageAccess> {
     let ns = storage.metadata.namespace.as_deref().unwrap_or_default();
     let secret = match storage.spec.storage.secret_name() {
-        Some(name) => Some(world.secret(ns, name).ok_or_else(|| JobError::MissingObject {
-            kind: "Secret",
-            key: format!("{ns}/{name}"),
-            by: format!(
-                "BackupStorage {ns}/{}",
-                storage.metadata.name.as_deref().unwrap_or_default()
-            ),
-        })?),
+        Some(name) => Some(
+            world
+                .secret(ns, name)
+                .ok_or_else(|| JobError::MissingObject {
+                    kind: "Secret",
+                    key: format!("{ns}/{name}"),
+                    by: format!(
+                        "BackupStorage {ns}/{}",
+                        storage.metadata.name.as_deref().unwrap_or_default()
+                    ),
+                })?,
+        ),
         None => None,
     };
     storage_access(storage, secret, base)

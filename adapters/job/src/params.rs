@@ -73,7 +73,12 @@ impl TaskParams {
             };
             let takes_value = matches!(
                 name,
-                "--format" | "--parallel" | "--chunk-rows" | "--tables" | "--one-database" | "--databases"
+                "--format"
+                    | "--parallel"
+                    | "--chunk-rows"
+                    | "--tables"
+                    | "--one-database"
+                    | "--databases"
             );
             let value = if takes_value && inline.is_none() {
                 i += 1;
@@ -134,7 +139,11 @@ mod tests {
 
     #[test]
     fn defaults_when_params_are_empty() {
-        let p = TaskParams::of(&task(&["--namespace=demo", "--databases=", "--mariadb-args="]));
+        let p = TaskParams::of(&task(&[
+            "--namespace=demo",
+            "--databases=",
+            "--mariadb-args=",
+        ]));
         assert_eq!(p, TaskParams::default());
     }
 
@@ -153,7 +162,9 @@ mod tests {
 
     #[test]
     fn restore_filters() {
-        let p = TaskParams::of(&task(&["--mysql-args=--one-database=shop --tables=a,b --drop-existing"]));
+        let p = TaskParams::of(&task(&[
+            "--mysql-args=--one-database=shop --tables=a,b --drop-existing",
+        ]));
         assert_eq!(p.databases, Some(vec!["shop".into()]));
         assert_eq!(p.tables, Some(vec!["a".into(), "b".into()]));
         assert!(p.drop_existing);

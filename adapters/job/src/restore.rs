@@ -84,7 +84,12 @@ async fn restore_component(
     } else {
         from.restic_id.clone()
     };
-    let storage_err = |what: String| move |source| JobError::Storage { what, source: Box::new(source) };
+    let storage_err = |what: String| {
+        move |source| JobError::Storage {
+            what,
+            source: Box::new(source),
+        }
+    };
     let snapshot = {
         let what = format!("finding restic snapshot {wanted} in {}", repo.label());
         let repo = repo.clone();
@@ -106,11 +111,16 @@ async fn restore_component(
         tables: params.tables.clone(),
         drop_existing: params.drop_existing,
         verify: true,
-        parallel: params.parallel.unwrap_or(RestoreOptions::default().parallel),
+        parallel: params
+            .parallel
+            .unwrap_or(RestoreOptions::default().parallel),
         ..RestoreOptions::default()
     };
     let progress = RestoreProgress::shared();
-    let what = format!("loading restic snapshot {} into {}", snapshot.short_id, inputs.app);
+    let what = format!(
+        "loading restic snapshot {} into {}",
+        snapshot.short_id, inputs.app
+    );
     let report = if files.exists(MANIFEST_PATH) {
         restore_native(&inputs.db, files.clone(), &options, progress).await
     } else if files.exists(SQL_DUMP_PATH) {

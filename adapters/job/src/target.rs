@@ -121,15 +121,24 @@ mod tests {
         let app = binding(&format!(
             "{HEAD}spec:\n  clientConfig:\n    url: tcp(127.0.0.1:3307)/\n  secret: {{name: db-auth}}\n"
         ));
-        let auth = Secret::new("demo", "db-auth", [("username", "admin"), ("password", "pw")]);
+        let auth = Secret::new(
+            "demo",
+            "db-auth",
+            [("username", "admin"), ("password", "pw")],
+        );
         let t = db_target(&app, Some(&auth), HostStyle::Local).unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.user.as_str()), ("127.0.0.1", 3307, "admin"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_str()),
+            ("127.0.0.1", 3307, "admin")
+        );
         assert_eq!(t.password.unwrap().expose(), "pw");
     }
 
     #[test]
     fn mysql_url_service_and_master_aggregator() {
-        let app = binding(&format!("{HEAD}spec:\n  clientConfig:\n    url: mysql://u@h:3310\n"));
+        let app = binding(&format!(
+            "{HEAD}spec:\n  clientConfig:\n    url: mysql://u@h:3310\n"
+        ));
         let t = db_target(&app, None, HostStyle::Local).unwrap();
         assert_eq!((t.host.as_str(), t.port, t.user.as_str()), ("h", 3310, "u"));
 
@@ -145,11 +154,23 @@ mod tests {
     #[test]
     fn missing_connection_and_password_key_are_explained() {
         let app = binding(&format!("{HEAD}spec:\n  clientConfig: {{}}\n"));
-        let err = db_target(&app, None, HostStyle::Local).unwrap_err().to_string();
-        assert!(err.contains("AppBinding demo/db") && err.contains("clientConfig.url"), "{err}");
-        let app = binding(&format!("{HEAD}spec:\n  clientConfig: {{url: 'tcp(h:1)/'}}\n"));
+        let err = db_target(&app, None, HostStyle::Local)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AppBinding demo/db") && err.contains("clientConfig.url"),
+            "{err}"
+        );
+        let app = binding(&format!(
+            "{HEAD}spec:\n  clientConfig: {{url: 'tcp(h:1)/'}}\n"
+        ));
         let auth = Secret::new("demo", "a", [("username", "x")]);
-        let err = db_target(&app, Some(&auth), HostStyle::Local).unwrap_err().to_string();
-        assert!(err.contains("Secret demo/a has no key \"password\""), "{err}");
+        let err = db_target(&app, Some(&auth), HostStyle::Local)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Secret demo/a has no key \"password\""),
+            "{err}"
+        );
     }
 }

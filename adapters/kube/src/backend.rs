@@ -130,7 +130,11 @@ pub fn pod_view(storage: &BackupStorage) -> BackupStorage {
 
 /// The backend of the BackupStorage `key`, resolved against `world` as this pod sees
 /// it; relative paths are taken relative to `base`.
-pub fn storage_access(world: &World, key: &ObjectKey, base: &Path) -> Result<StorageAccess, String> {
+pub fn storage_access(
+    world: &World,
+    key: &ObjectKey,
+    base: &Path,
+) -> Result<StorageAccess, String> {
     let storage: &BackupStorage = world
         .get(key)
         .ok_or_else(|| format!("BackupStorage {}/{} not found", key.namespace, key.name))?;

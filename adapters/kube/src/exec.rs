@@ -177,7 +177,10 @@ pub async fn load_spec(client: &kube::Client, key: &JobKey) -> Result<JobSpec> {
             ))
         })?;
     let spec: JobSpec = serde_json::from_str(text).map_err(|e| Error::Serialization {
-        what: format!("annotation {JOB_SPEC_ANNOTATION} of Job {}/{name}", key.namespace),
+        what: format!(
+            "annotation {JOB_SPEC_ANNOTATION} of Job {}/{name}",
+            key.namespace
+        ),
         message: e.to_string(),
     })?;
     if &spec.key != key {
@@ -279,9 +282,7 @@ pub async fn load_world(client: &kube::Client, spec: &JobSpec) -> Result<World> 
             }
             s.is_some()
         }
-        JobKind::Restore => load::<RestoreSession>(c, w, ns, session)
-            .await?
-            .is_some(),
+        JobKind::Restore => load::<RestoreSession>(c, w, ns, session).await?.is_some(),
     };
     if !found {
         return Err(Error::Input(format!(

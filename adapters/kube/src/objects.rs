@@ -2,10 +2,11 @@
 //! Jobs, trigger CronJobs, the per-namespace ServiceAccounts and RoleBindings they run
 //! as, and Events. Pure builders: same inputs, same JSON.
 
+use cairn_core::api::backend::StorageProvider;
 use cairn_core::api::backup_configuration::Session;
 use cairn_core::api::component::{TEMP_DIR_MOUNT_PATH, TEMP_DIR_VOLUME_NAME};
 use cairn_core::api::label::{INVOKER_KIND, INVOKER_NAME, MANAGED_BY, SESSION_NAME};
-use cairn_core::api::Kind;
+use cairn_core::api::{BackupStorage, Kind};
 use cairn_core::event::{Event, EventType};
 use cairn_core::job::{JobKey, JobKind, JobSpec, TaskRun};
 use cairn_core::plan::naming::middle_truncate;
@@ -248,6 +249,54 @@ pub fn executor_job(
     }
     obj.insert("spec".into(), job_spec);
     Value::Object(obj)
+}
+
+/// Mounts the volume of each `local` BackupStorage into every container of the
+/// executor `job` at its `mountPath` (what "local backend" means in Kubernetes: the
+/// executor reads and writes under `mountPath`, as KubeStash's executor does).
+/// Storages of other providers are skipped.
+pub fn mount_local_storages(job: &mut Value, storages: &[&BackupStorage]) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    for storage in storages {
+        let Some(local) = storage.spec.storage.local.as_ref() else {
+            continue;
+        };
+        if storage.spec.storage.provider != Some(StorageProvider::Local)
+            || local.mount_path.is_empty()
+            || local.volume_source.is_empty()
+        {
+            continue;
+        }
+        let name = middle_truncate(
+            &format!(
+                "backend-{}",
+                storage.metadata.name.as_deref().unwrap_or_default()
+            ),
+            NAME_MAX,
+        );
+        if volumes.iter().any(|v: &Value| v["name"] == json!(name)) {
+            continue;
+        }
+        let mut volume: Map<String, Value> = local.volume_source.clone().into_iter().collect();
+        volume.insert("name".into(), json!(name));
+        volumes.push(Value::Object(volume));
+        mounts.push(json!({ "name": name, "mountPath": local.mount_path }));
+    }
+    if volumes.is_empty() {
+        return;
+    }
+    let pod = &mut job["spec"]["template"]["spec"];
+    if let Some(list) = pod["volumes"].as_array_mut() {
+        list.extend(volumes);
+    }
+    for containers in ["initContainers", "containers"] {
+        for c in pod[containers].as_array_mut().into_iter().flatten() {
+            if let Some(list) = c["volumeMounts"].as_array_mut() {
+                list.extend(mounts.iter().cloned());
+            }
+        }
+    }
 }
 
 /// What the trigger CronJob of one session is built from.

@@ -7,7 +7,7 @@
 //! owner references, the finalizer list a `test` guards, a session's scheduler).
 
 use cairn_core::api::label::CLEANUP_FINALIZER;
-use cairn_core::api::Kind;
+use cairn_core::api::{BackupStorage, Kind};
 use cairn_core::effect::Effect;
 use cairn_core::job::JobSpec;
 use cairn_core::world::hook::HookSpec;
@@ -233,7 +233,15 @@ fn run_job(world: &World, cfg: &Config, spec: &JobSpec, now: DateTime<Utc>) -> V
     };
     let session = ObjectRef::new(owner, ns.clone(), spec.key.session.clone());
     let uid = meta_of(world, &session).and_then(|m| m.uid.as_deref());
-    let job = objects::executor_job(cfg, spec, uid, now);
+    let mut job = objects::executor_job(cfg, spec, uid, now);
+    let local: Vec<&BackupStorage> = spec
+        .snapshots
+        .iter()
+        .map(|s| &s.storage)
+        .chain(spec.restore.iter().map(|r| &r.storage))
+        .filter_map(|r| world.get(&ObjectKey::new(r.namespace_or(ns), r.name.clone())))
+        .collect();
+    objects::mount_local_storages(&mut job, &local);
     requests.push(Request::apply(
         &JOBS,
         ns,

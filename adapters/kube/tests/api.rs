@@ -17,3 +17,6 @@ mod deploy;
 
 #[path = "api/backend.rs"]
 mod backend;
+
+#[path = "api/exec.rs"]
+mod exec;

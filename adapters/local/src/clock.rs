@@ -31,8 +31,17 @@ mod tests {
     fn sleeps_are_capped_and_never_negative() {
         let now = Utc::now();
         assert_eq!(until(None, now), MAX_SLEEP);
-        assert_eq!(until(Some(now - chrono::Duration::seconds(5)), now), Duration::ZERO);
-        assert_eq!(until(Some(now + chrono::Duration::milliseconds(300)), now), Duration::from_millis(300));
-        assert_eq!(until(Some(now + chrono::Duration::hours(1)), now), MAX_SLEEP);
+        assert_eq!(
+            until(Some(now - chrono::Duration::seconds(5)), now),
+            Duration::ZERO
+        );
+        assert_eq!(
+            until(Some(now + chrono::Duration::milliseconds(300)), now),
+            Duration::from_millis(300)
+        );
+        assert_eq!(
+            until(Some(now + chrono::Duration::hours(1)), now),
+            MAX_SLEEP
+        );
     }
 }

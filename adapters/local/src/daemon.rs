@@ -99,7 +99,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = StateLock::acquire(dir.path()).unwrap();
         let err = StateLock::acquire(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("in use by another `cairn run`") && err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains("in use by another `cairn run`")
+                && err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(first);
         StateLock::acquire(dir.path()).unwrap();
     }

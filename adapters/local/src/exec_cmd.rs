@@ -12,8 +12,14 @@ use crate::store::StateDir;
 /// Runs the job named by `args`.
 pub async fn exec(args: ExecArgs) -> Result<()> {
     let (state, key) = match args.what {
-        ExecWhat::Backup(a) => (a.state, JobKey::new(JobKind::Backup, a.namespace, a.backupsession)),
-        ExecWhat::Restore(a) => (a.state, JobKey::new(JobKind::Restore, a.namespace, a.restoresession)),
+        ExecWhat::Backup(a) => (
+            a.state,
+            JobKey::new(JobKind::Backup, a.namespace, a.backupsession),
+        ),
+        ExecWhat::Restore(a) => (
+            a.state,
+            JobKey::new(JobKind::Restore, a.namespace, a.restoresession),
+        ),
     };
     let world = {
         let mut dir = StateDir::open(&state)?;

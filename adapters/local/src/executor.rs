@@ -58,7 +58,11 @@ impl Executor {
     /// request whose references cannot be resolved).
     pub fn dispatch(&mut self, world: &World, effect: &Effect) -> Vec<Fact> {
         match effect {
-            Effect::InitBackend { storage, path, yaml } => {
+            Effect::InitBackend {
+                storage,
+                path,
+                yaml,
+            } => {
                 let key = storage.key.clone();
                 let (path, yaml) = (path.clone(), yaml.clone());
                 self.storage_task(world, storage, move |access| async move {
@@ -75,7 +79,12 @@ impl Executor {
                     }
                 })
             }
-            Effect::InitRepository { storage, path, yaml, .. } => {
+            Effect::InitRepository {
+                storage,
+                path,
+                yaml,
+                ..
+            } => {
                 let key = storage.key.clone();
                 let (path, yaml) = (path.clone(), yaml.clone());
                 self.storage_task(world, storage, move |access| async move {
@@ -83,10 +92,20 @@ impl Executor {
                         Ok(access) => write_file(&access, &path, &yaml).await,
                         Err(message) => Outcome::Failed(message),
                     };
-                    Fact::RepositoryInitialized { storage: key, path, outcome, at: Utc::now() }
+                    Fact::RepositoryInitialized {
+                        storage: key,
+                        path,
+                        outcome,
+                        at: Utc::now(),
+                    }
                 })
             }
-            Effect::UploadSnapshotMetadata { storage, snapshot, path, yaml } => {
+            Effect::UploadSnapshotMetadata {
+                storage,
+                snapshot,
+                path,
+                yaml,
+            } => {
                 let (key, snapshot) = (storage.key.clone(), snapshot.key.clone());
                 let (path, yaml) = (path.clone(), yaml.clone());
                 self.storage_task(world, storage, move |access| async move {
@@ -94,10 +113,21 @@ impl Executor {
                         Ok(access) => write_file(&access, &path, &yaml).await,
                         Err(message) => Outcome::Failed(message),
                     };
-                    Fact::SnapshotMetadataUploaded { storage: key, snapshot, path, outcome, at: Utc::now() }
+                    Fact::SnapshotMetadataUploaded {
+                        storage: key,
+                        snapshot,
+                        path,
+                        outcome,
+                        at: Utc::now(),
+                    }
                 })
             }
-            Effect::ForgetSnapshots { storage, snapshot, restic, metadata_path } => {
+            Effect::ForgetSnapshots {
+                storage,
+                snapshot,
+                restic,
+                metadata_path,
+            } => {
                 let password = snapshot_password(world, &snapshot.key);
                 let (key, snap) = (storage.key.clone(), snapshot.key.clone());
                 let (restic, metadata_path) = (restic.clone(), metadata_path.clone());
@@ -106,7 +136,13 @@ impl Executor {
                         Ok(access) => forget(&access, password, &restic, &metadata_path).await,
                         Err(message) => Outcome::Failed(message),
                     };
-                    Fact::SnapshotsForgotten { storage: key, snapshot: snap, metadata_path, outcome, at: Utc::now() }
+                    Fact::SnapshotsForgotten {
+                        storage: key,
+                        snapshot: snap,
+                        metadata_path,
+                        outcome,
+                        at: Utc::now(),
+                    }
                 })
             }
             Effect::WipeData { storage, path } => {
@@ -117,7 +153,12 @@ impl Executor {
                         Ok(access) => wipe(&access, &path).await,
                         Err(message) => Outcome::Failed(message),
                     };
-                    Fact::DataWiped { storage: key, path, outcome, at: Utc::now() }
+                    Fact::DataWiped {
+                        storage: key,
+                        path,
+                        outcome,
+                        at: Utc::now(),
+                    }
                 })
             }
             Effect::RunJob(spec) => self.start_job(world, spec),
@@ -151,8 +192,14 @@ impl Executor {
             storage.key.namespace.clone(),
             storage.key.name.clone(),
         );
-        let access = storage_of(world, &reference, &storage.key.namespace, &self.base, "the control plane")
-            .map_err(|e| e.to_string());
+        let access = storage_of(
+            world,
+            &reference,
+            &storage.key.namespace,
+            &self.base,
+            "the control plane",
+        )
+        .map_err(|e| e.to_string());
         self.tasks.spawn(async move { vec![work(access).await] });
         Vec::new()
     }
@@ -180,7 +227,10 @@ impl Executor {
         info!(job = %key.session, kind = ?key.kind, "executor job started");
         self.job_ids.insert(handle.id(), key.clone());
         self.jobs.insert(key.clone(), handle);
-        vec![Fact::JobStarted { job: key, at: Utc::now() }]
+        vec![Fact::JobStarted {
+            job: key,
+            at: Utc::now(),
+        }]
     }
 
     fn start_hook(&mut self, world: &World, spec: &HookSpec) {
@@ -191,14 +241,24 @@ impl Executor {
         ));
         let command = match template {
             Some(t) => exec_command(t),
-            None => Err(format!("HookTemplate {}/{} not found", spec.template.namespace, spec.template.name)),
+            None => Err(format!(
+                "HookTemplate {}/{} not found",
+                spec.template.namespace, spec.template.name
+            )),
         };
         self.tasks.spawn(async move {
             let (outcome, message) = match command {
                 Ok(command) => run_hook(&spec, command).await,
-                Err(why) => (HookOutcome::Failed, format!("hook {}: {why}", spec.key.name)),
+                Err(why) => (
+                    HookOutcome::Failed,
+                    format!("hook {}: {why}", spec.key.name),
+                ),
             };
-            vec![Fact::HookFinished { hook: spec.key, outcome, message }]
+            vec![Fact::HookFinished {
+                hook: spec.key,
+                outcome,
+                message,
+            }]
         });
     }
 
@@ -215,7 +275,10 @@ impl Executor {
                     self.jobs.remove(key);
                 }
                 let facts = match key {
-                    Some(job) if err.is_panic() => vec![Fact::JobVanished { job, at: Utc::now() }],
+                    Some(job) if err.is_panic() => vec![Fact::JobVanished {
+                        job,
+                        at: Utc::now(),
+                    }],
                     _ => Vec::new(),
                 };
                 return Some(facts);
@@ -239,10 +302,17 @@ impl Executor {
 /// `RESTIC_PASSWORD` of the Repository holding `snapshot`, for forgetting its data.
 fn snapshot_password(world: &World, snapshot: &ObjectKey) -> Option<Password> {
     let snap = world.snapshots.get(snapshot)?;
-    let repo = world
-        .repositories
-        .get(&ObjectKey::new(snapshot.namespace.clone(), snap.spec.repository.clone()))?;
+    let repo = world.repositories.get(&ObjectKey::new(
+        snapshot.namespace.clone(),
+        snap.spec.repository.clone(),
+    ))?;
     let secret_ref = repo.spec.encryption_secret.as_ref()?;
-    let secret = world.secret(secret_ref.namespace_or(&snapshot.namespace), &secret_ref.name)?;
-    secret.data.get(KEY_RESTIC_PASSWORD).map(|v| Password::new(v.expose()))
+    let secret = world.secret(
+        secret_ref.namespace_or(&snapshot.namespace),
+        &secret_ref.name,
+    )?;
+    secret
+        .data
+        .get(KEY_RESTIC_PASSWORD)
+        .map(|v| Password::new(v.expose()))
 }

@@ -16,7 +16,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The command of a template's `exec` action, or why there is none.
 pub fn exec_command(template: &HookTemplate) -> Result<Vec<String>, String> {
-    let action = template.spec.action.as_ref().ok_or("the HookTemplate has no action")?;
+    let action = template
+        .spec
+        .action
+        .as_ref()
+        .ok_or("the HookTemplate has no action")?;
     let command: Vec<String> = action
         .get("exec")
         .and_then(|e| e.get("command"))
@@ -41,7 +45,9 @@ pub async fn run_hook(spec: &HookSpec, command: Vec<String>) -> (HookOutcome, St
         .and_then(GoDuration::to_std)
         .filter(|d| !d.is_zero())
         .unwrap_or(DEFAULT_TIMEOUT);
-    let attempts = u32::try_from(spec.max_retry.max(0)).unwrap_or(0).saturating_add(1);
+    let attempts = u32::try_from(spec.max_retry.max(0))
+        .unwrap_or(0)
+        .saturating_add(1);
     let mut last = String::new();
     for attempt in 1..=attempts {
         match run_once(&command, timeout).await {
@@ -55,7 +61,10 @@ pub async fn run_hook(spec: &HookSpec, command: Vec<String>) -> (HookOutcome, St
             }
         }
     }
-    let message = format!("hook {} of {} failed after {attempts} attempt(s): {last}", spec.key.name, spec.key.session);
+    let message = format!(
+        "hook {} of {} failed after {attempts} attempt(s): {last}",
+        spec.key.name, spec.key.session
+    );
     (HookOutcome::Failed, message)
 }
 

@@ -70,7 +70,10 @@ impl StateStore for DirStore {
 
     fn save(&mut self, world: &World) -> Result<(), String> {
         let _lock = self.0.lock().map_err(|e| e.to_string())?;
-        self.0.save_world(world).map(drop).map_err(|e| e.to_string())
+        self.0
+            .save_world(world)
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -103,9 +106,15 @@ pub async fn run(options: RunOptions) -> Result<Exit, RunError> {
     let exit = runtime.run(stop_requested()).await?;
     match &exit {
         Exit::Done { failed } if failed.is_empty() => info!("every session finished"),
-        Exit::Done { failed } => warn!(failed = failed.len(), "sessions failed: {}", failed.join(", ")),
+        Exit::Done { failed } => warn!(
+            failed = failed.len(),
+            "sessions failed: {}",
+            failed.join(", ")
+        ),
         Exit::Stopped => info!("stopped"),
-        Exit::Stalled { waiting } => warn!("no progress; still waiting for: {}", waiting.join("; ")),
+        Exit::Stalled { waiting } => {
+            warn!("no progress; still waiting for: {}", waiting.join("; "))
+        }
     }
     Ok(exit)
 }

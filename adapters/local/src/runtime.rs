@@ -130,7 +130,14 @@ impl<S: StateStore> Runtime<S> {
                 "hook {} of {} was interrupted: the control plane stopped before it finished",
                 hook.name, hook.session
             );
-            observe(&mut self.world, Fact::HookFinished { hook, outcome: HookOutcome::Failed, message });
+            observe(
+                &mut self.world,
+                Fact::HookFinished {
+                    hook,
+                    outcome: HookOutcome::Failed,
+                    message,
+                },
+            );
         }
     }
 
@@ -142,7 +149,10 @@ impl<S: StateStore> Runtime<S> {
     }
 
     /// Runs until `--once` is done, a stop is requested, or `--once` stalls.
-    pub async fn run(&mut self, stop: impl std::future::Future<Output = ()>) -> Result<Exit, RuntimeError> {
+    pub async fn run(
+        &mut self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<Exit, RuntimeError> {
         tokio::pin!(stop);
         let mut last_change = Instant::now();
         loop {
@@ -150,7 +160,9 @@ impl<S: StateStore> Runtime<S> {
             let mut settled = (Vec::new(), None);
             let changed_by_user = self
                 .store
-                .turn(&mut self.world, now, &mut |world| settled = settle(world, now))
+                .turn(&mut self.world, now, &mut |world| {
+                    settled = settle(world, now)
+                })
                 .map_err(RuntimeError::Store)?;
             let (io, wakeup) = settled;
             let mut immediate = Vec::new();
@@ -194,7 +206,6 @@ impl<S: StateStore> Runtime<S> {
             }
         }
     }
-
 }
 
 /// Reconciles and applies until the plan is empty; returns the IO effects to run and
@@ -217,7 +228,10 @@ pub fn settle(world: &mut World, now: DateTime<Utc>) -> (Vec<Effect>, Option<Dat
             }
         }
     }
-    warn!(rounds = MAX_ROUNDS, "reconcile did not settle; continuing next turn");
+    warn!(
+        rounds = MAX_ROUNDS,
+        "reconcile did not settle; continuing next turn"
+    );
     (io, Some(now))
 }
 

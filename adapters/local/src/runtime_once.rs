@@ -21,14 +21,21 @@ impl Failures {
     /// Records every session of `world` that is failed for good.
     pub fn record(&mut self, world: &World) {
         for (key, s) in &world.backup_sessions {
-            if backup_phase(s) == Some(BackupSessionPhase::Failed) && !retry_owed(s) && !retried(s) {
+            if backup_phase(s) == Some(BackupSessionPhase::Failed) && !retry_owed(s) && !retried(s)
+            {
                 self.sessions.insert(format!("BackupSession {key} Failed"));
             }
         }
         for (key, r) in &world.restore_sessions {
             let phase = r.status.as_ref().and_then(|s| s.phase);
-            if matches!(phase, Some(RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)) {
-                self.sessions.insert(format!("RestoreSession {key} {phase:?}", phase = phase.unwrap_or(RestorePhase::Unknown)));
+            if matches!(
+                phase,
+                Some(RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
+            ) {
+                self.sessions.insert(format!(
+                    "RestoreSession {key} {phase:?}",
+                    phase = phase.unwrap_or(RestorePhase::Unknown)
+                ));
             }
         }
     }
@@ -53,8 +60,14 @@ pub fn waiting_for(world: &World) -> Vec<String> {
     for (key, bc) in &world.backup_configurations {
         let status = bc.status.clone().unwrap_or_default();
         let invalid = status.phase == Some(BackupInvokerPhase::Invalid);
-        if !bc.spec.paused && !invalid && !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED) {
-            out.push(format!("BackupConfiguration {key} to become Ready (phase {:?})", status.phase));
+        if !bc.spec.paused
+            && !invalid
+            && !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED)
+        {
+            out.push(format!(
+                "BackupConfiguration {key} to become Ready (phase {:?})",
+                status.phase
+            ));
         }
     }
     for (key, s) in &world.backup_sessions {
@@ -69,7 +82,12 @@ pub fn waiting_for(world: &World) -> Vec<String> {
         let phase = r.status.as_ref().and_then(|s| s.phase);
         let done = matches!(
             phase,
-            Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
+            Some(
+                RestorePhase::Succeeded
+                    | RestorePhase::Failed
+                    | RestorePhase::Invalid
+                    | RestorePhase::Unknown
+            )
         );
         if !done {
             out.push(format!("RestoreSession {key} (phase {phase:?})"));

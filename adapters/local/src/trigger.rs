@@ -23,7 +23,12 @@ pub fn trigger(args: TriggerArgs) -> Result<()> {
             args.state.display()
         );
     };
-    let known: Vec<&str> = config.spec.sessions.iter().map(|s| s.name.as_str()).collect();
+    let known: Vec<&str> = config
+        .spec
+        .sessions
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     if let Some(unknown) = args.session.iter().find(|s| !known.contains(&s.as_str())) {
         bail!(
             "BackupConfiguration {key} has no session {unknown:?}; its sessions are {}",

@@ -54,6 +54,20 @@ pub enum Location {
 impl Location {
     /// Parses a restic repository address.
     pub fn parse(input: &str) -> Result<Self> {
+        let loc = Self::parse_trimmed(input)?;
+        // Addresses are trimmed when read, so one whose last segment ends in whitespace
+        // (`/data/x /`) would print as `/data/x ` and read back as `/data/x`: another
+        // directory. Refused rather than silently moved.
+        if loc.to_string().ends_with(char::is_whitespace) {
+            return Err(Error::InvalidLocation {
+                input: input.to_owned(),
+                reason: "the last path segment ends with whitespace; remove it".to_owned(),
+            });
+        }
+        Ok(loc)
+    }
+
+    fn parse_trimmed(input: &str) -> Result<Self> {
         let s = input.trim();
         let bad = |reason: &str| Error::InvalidLocation {
             input: input.to_owned(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::api::backup_configuration::{BackupConfigurationSpec, BackupInvokerPhase, Session};
 use crate::api::backup_session::SnapshotStatus as SessionSnapshot;
-use crate::api::condition::is_condition_true;
+use crate::api::condition::{get_condition, is_condition_true};
 use crate::api::condition_type::*;
 use crate::api::{
     BackupConfiguration, BackupSession, BackupSessionPhase, BackupSessionStatus, Kind,
@@ -21,6 +21,10 @@ use super::defaults::effective_spec;
 use super::session_finish::{finish, maybe_retry};
 use super::session_steps::{ensure_executor, ensure_snapshots, run_hooks};
 use super::write::{ensure_finalizer, patch_status, set_and_announce};
+
+/// How long a BackupSession without `backupTimeout` waits for its repositories to be
+/// initialized before it fails.
+pub const REPOSITORY_WAIT_DEFAULT: chrono::Duration = chrono::Duration::minutes(30);
 
 /// What a session step needs to know about its surroundings.
 pub struct SessionContext<'w> {
@@ -77,8 +81,17 @@ pub fn reconcile_backup_session(
             patch_status(plan, &me, old, status, Status::BackupSession);
             return;
         }
-        if !repositories_ready(&ctx) {
-            return; // Repositories are being initialized; their status change wakes us.
+        if let Some(waiting) = unready_repository(&ctx) {
+            let deadline = repository_wait_deadline(&ctx);
+            if now < deadline {
+                // Repositories are being initialized; their status change wakes us, and
+                // the deadline bounds the wait during a lasting storage outage.
+                plan.wake_at(deadline);
+                return;
+            }
+            give_up_waiting(&ctx, &mut status, &waiting, plan);
+            patch_status(plan, &me, old, status, Status::BackupSession);
+            return;
         }
         start(&ctx, &mut status, plan);
     }
@@ -193,16 +206,85 @@ fn order_key(session: &BackupSession) -> (Option<DateTime<Utc>>, String) {
     )
 }
 
-fn repositories_ready(ctx: &SessionContext) -> bool {
-    ctx.session_config.repositories.iter().all(|r| {
-        ctx.world
-            .repositories
-            .get(&ObjectKey::new(
-                ctx.me.key.namespace.clone(),
-                r.name.clone(),
-            ))
-            .is_some_and(|repo| repo.calculate_phase() == RepositoryPhase::Ready)
+/// The first repository of the session that is not Ready, with its
+/// `RepositoryInitialized` message when it has one.
+fn unready_repository(ctx: &SessionContext) -> Option<String> {
+    ctx.session_config.repositories.iter().find_map(|r| {
+        let key = ObjectKey::new(ctx.me.key.namespace.clone(), r.name.clone());
+        let repo = ctx.world.repositories.get(&key);
+        if repo.is_some_and(|repo| repo.calculate_phase() == RepositoryPhase::Ready) {
+            return None;
+        }
+        let why = repo
+            .and_then(|repo| repo.status.as_ref())
+            .and_then(|s| get_condition(&s.conditions, TYPE_REPOSITORY_INITIALIZED))
+            .map(|c| c.message.clone())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "not initialized yet".to_owned());
+        Some(format!("Repository {key} is not Ready: {why}"))
     })
+}
+
+/// How long a session waits for its repositories before it fails: its `backupTimeout`
+/// when set, else [`REPOSITORY_WAIT_DEFAULT`], counted from its creation.
+fn repository_wait_deadline(ctx: &SessionContext) -> DateTime<Utc> {
+    let wait = ctx
+        .session
+        .spec
+        .backup_timeout
+        .as_deref()
+        .and_then(|t| GoDuration::parse(t).ok())
+        .map_or(REPOSITORY_WAIT_DEFAULT, GoDuration::to_chrono);
+    created_at(&ctx.session.metadata).unwrap_or(ctx.now) + wait
+}
+
+/// Fails a session that never started because its repositories stayed unready, so that
+/// later slots run (and its retry, if any, is scheduled).
+fn give_up_waiting(
+    ctx: &SessionContext,
+    status: &mut BackupSessionStatus,
+    waiting: &str,
+    plan: &mut Plan,
+) {
+    let message = format!(
+        "BackupSession {} gave up waiting for its repositories at {}: {waiting}; check the \
+         BackupStorage and its credentials",
+        ctx.me.key,
+        repository_wait_deadline(ctx).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    set_and_announce(
+        plan,
+        &ctx.me,
+        &mut status.conditions,
+        TYPE_SNAPSHOTS_ENSURED,
+        false,
+        REASON_FAILED_TO_ENSURE_SNAPSHOTS,
+        message,
+        ctx.now,
+    );
+    super::write::set_quietly(
+        &mut status.conditions,
+        TYPE_METRICS_PUSHED,
+        true,
+        REASON_SUCCESSFULLY_PUSHED_METRICS,
+        format!("metrics of BackupSession {} recorded", ctx.me.key),
+        ctx.now,
+    );
+    if ctx.session.spec.retry_left > 0 {
+        let delay = ctx
+            .session_config
+            .retry_config
+            .as_ref()
+            .and_then(|r| GoDuration::parse(&r.delay).ok());
+        status.next_retry =
+            Some(ctx.now + delay.map_or(chrono::Duration::zero(), GoDuration::to_chrono));
+    }
+    status.phase = Some(status.calculate_phase());
+    let started = created_at(&ctx.session.metadata).unwrap_or(ctx.now);
+    status.duration = GoDuration::from_chrono(ctx.now - started)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    announce_end(ctx, status, plan);
 }
 
 fn skip(

@@ -11,7 +11,7 @@ use crate::api::condition::{has_condition, is_condition_false, is_condition_true
 use crate::api::condition_type::*;
 use crate::api::restore_session::{ComponentRestoreStatus, RestorePhase};
 use crate::api::{
-    BackupSessionPhase, Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot,
+    Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot,
     SnapshotPhase, TypedObjectReference,
 };
 use crate::effect::{Effect, Plan};
@@ -26,8 +26,17 @@ use crate::world::{ObjectKey, ObjectRef, Status, World};
 
 use super::executor::{resolve_tasks, BuiltIns, Direction};
 use super::repository::snapshot_time;
-use super::validation::validate_restore;
+use super::validation::{restore_access_problems, validate_restore};
 use super::write::{ensure_finalizer, patch_status, set_and_announce, set_quietly};
+
+/// Condition set True while the restore waits for a started backup of its target to
+/// finish (False, quietly, once it no longer waits). Cairn-specific: KubeStash pauses the
+/// target's BackupConfigurations but does not wait for a backup already under way.
+pub const TYPE_WAITING_FOR_BACKUP: &str = "WaitingForBackup";
+/// Reason of `WaitingForBackup=True`.
+pub const REASON_BACKUP_IN_PROGRESS: &str = "BackupInProgress";
+/// Reason of `WaitingForBackup=False`.
+pub const REASON_NO_BACKUP_IN_PROGRESS: &str = "NoBackupInProgress";
 
 /// Reconciles one live RestoreSession.
 pub fn reconcile_restore(
@@ -46,7 +55,8 @@ pub fn reconcile_restore(
     ) {
         return;
     }
-    let problems = validate_restore(restore);
+    let mut problems = validate_restore(restore);
+    problems.extend(restore_access_problems(world, restore));
     let valid = problems.is_empty();
     let message = if valid {
         format!("RestoreSession {} passed validation", me.key)
@@ -139,8 +149,36 @@ fn progress(
         Some(job) => follow_job(job, me, status, now, plan),
         None if has_condition(&status.conditions, TYPE_RESTORE_EXECUTOR_ENSURED) => {}
         None => {
-            if status.target_found == Some(false) || backup_running_on(world, restore, me) {
-                return; // waits: the target appears, or the backup finishes
+            if status.target_found == Some(false) {
+                return; // waits: the target appears
+            }
+            if let Some(backup) = backup_in_progress_on(world, restore, me) {
+                let msg = format!(
+                    "RestoreSession {} waits: BackupSession {backup} of its target has started \
+                     and not finished; the restore starts when it completes",
+                    me.key
+                );
+                set_and_announce(
+                    plan,
+                    me,
+                    &mut status.conditions,
+                    TYPE_WAITING_FOR_BACKUP,
+                    true,
+                    REASON_BACKUP_IN_PROGRESS,
+                    msg,
+                    now,
+                );
+                return; // the backup's completion changes the world and wakes us
+            }
+            if has_condition(&status.conditions, TYPE_WAITING_FOR_BACKUP) {
+                set_quietly(
+                    &mut status.conditions,
+                    TYPE_WAITING_FOR_BACKUP,
+                    false,
+                    REASON_NO_BACKUP_IN_PROGRESS,
+                    format!("no backup of the target of RestoreSession {} is in progress", me.key),
+                    now,
+                );
             }
             match restore_job(world, restore, me, key, now) {
                 Ok(spec) => {
@@ -200,33 +238,42 @@ fn progress(
     }
 }
 
-/// Whether a backup of the restore's target is running (a restore never overlaps one).
-fn backup_running_on(world: &World, restore: &RestoreSession, me: &ObjectRef) -> bool {
-    let Some(target) = restore
+/// The first BackupSession of the restore's target that has started (its Snapshots are
+/// counted) and not completed, whatever its phase: a started session may still be
+/// Pending while its job waits for a pod, and a restore never overlaps it. This is the
+/// same rule the backup skip check uses against other sessions.
+fn backup_in_progress_on(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+) -> Option<ObjectKey> {
+    let target = restore
         .spec
         .target
         .as_ref()
-        .map(|t| target_key(t, &me.key.namespace))
-    else {
-        return false;
-    };
-    world.backup_sessions.iter().any(|(k, s)| {
-        let running =
-            s.status.as_ref().and_then(|st| st.phase) == Some(BackupSessionPhase::Running);
-        let invoker = s
-            .spec
-            .invoker
-            .as_ref()
-            .map(|i| i.name.clone())
-            .unwrap_or_default();
-        let config = world
-            .backup_configurations
-            .get(&ObjectKey::new(k.namespace.clone(), invoker));
-        running
-            && config
+        .map(|t| target_key(t, &me.key.namespace))?;
+    world
+        .backup_sessions
+        .iter()
+        .find(|(k, s)| {
+            let started = s
+                .status
+                .as_ref()
+                .is_some_and(|st| st.total_snapshots.is_some());
+            if !started || s.is_completed() {
+                return false;
+            }
+            let invoker = s.spec.invoker.as_ref().map(|i| i.name.clone());
+            invoker
+                .and_then(|i| {
+                    world
+                        .backup_configurations
+                        .get(&ObjectKey::new(k.namespace.clone(), i))
+                })
                 .and_then(|c| c.spec.target.as_ref())
                 .is_some_and(|t| target_key(t, &k.namespace) == target)
-    })
+        })
+        .map(|(k, _)| k.clone())
 }
 
 fn follow_job(

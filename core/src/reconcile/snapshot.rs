@@ -3,21 +3,34 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
-use crate::api::condition::is_condition_true;
+use crate::api::condition::{get_condition, is_condition_true};
 use crate::api::condition_type::*;
 use crate::api::{
     BackupSession, Component, ComponentPhase, Driver, Kind, ObjectReference, Snapshot,
     SnapshotPhase, SnapshotStatus,
 };
 use crate::effect::{Effect, Plan};
+use crate::event::Event;
 use crate::job::{JobFact, JobKey, JobKind, JobPhase, JobResult};
 use crate::plan::naming::snapshot_metadata_path;
 use crate::world::object::created_at;
 use crate::world::{FileState, Inflight, ObjectKey, ObjectRef, Status, World};
 
 use super::write::{ensure_finalizer, patch_status, set_and_announce};
+
+/// Attempts at uploading a Snapshot YAML before `SnapshotMetadataUploaded=False`.
+pub const METADATA_UPLOAD_ATTEMPTS: u32 = 5;
+/// Wait after the first failed Snapshot YAML upload (then ×4 per failure).
+pub const METADATA_UPLOAD_RETRY_AFTER: Duration = Duration::seconds(10);
+/// Longest wait between two Snapshot YAML uploads.
+pub const METADATA_UPLOAD_RETRY_AFTER_MAX: Duration = Duration::minutes(5);
+/// Cairn condition counting failed Snapshot YAML uploads while they are retried (its
+/// message records the attempt number and the failure's time, so a restart keeps count).
+pub const TYPE_SNAPSHOT_METADATA_UPLOAD_RETRIED: &str = "SnapshotMetadataUploadRetried";
+/// Reason of `SnapshotMetadataUploadRetried` and of its Warning events.
+pub const REASON_SNAPSHOT_METADATA_UPLOAD_FAILED: &str = "SnapshotMetadataUploadFailed";
 
 /// Reconciles one live Snapshot.
 pub fn reconcile_snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>, plan: &mut Plan) {
@@ -196,38 +209,144 @@ fn upload_metadata(
                 now,
             );
         }
-        Some(FileState::Failed { message, .. }) => {
-            let msg = format!("uploading {path} to BackupStorage {storage} failed: {message}");
-            set_and_announce(
-                plan,
-                me,
-                &mut status.conditions,
-                TYPE_SNAPSHOT_METADATA_UPLOADED,
-                false,
-                REASON_FAILED_TO_UPLOAD_SNAPSHOT_METADATA,
-                msg,
-                now,
-            );
+        Some(FileState::Failed { message, at }) => {
+            let failure = UploadFailure {
+                storage: &storage,
+                path: &path,
+                message,
+                at: *at,
+            };
+            let attempts = record_failed_upload(me, status, &failure, now, plan);
+            if attempts >= METADATA_UPLOAD_ATTEMPTS {
+                let msg = format!(
+                    "uploading {path} to BackupStorage {storage} failed {attempts} times, last: \
+                     {message}; the backup data is in the restic repository, but this \
+                     Snapshot cannot be recovered from the backend"
+                );
+                set_and_announce(
+                    plan,
+                    me,
+                    &mut status.conditions,
+                    TYPE_SNAPSHOT_METADATA_UPLOADED,
+                    false,
+                    REASON_FAILED_TO_UPLOAD_SNAPSHOT_METADATA,
+                    msg,
+                    now,
+                );
+                return;
+            }
+            let retry_at = *at + metadata_upload_backoff(attempts);
+            if now < retry_at {
+                plan.wake_at(retry_at);
+            } else if !world
+                .inflight
+                .contains(&Inflight::UploadSnapshot(me.key.clone()))
+            {
+                push_upload(snapshot, me, status, path, storage, now, plan);
+            }
         }
         None if !world
             .inflight
             .contains(&Inflight::UploadSnapshot(me.key.clone())) =>
         {
-            let mut uploaded = snapshot.clone();
-            uploaded.status = Some(uploaded_status(status, &path, &storage, now));
-            uploaded.metadata.finalizers = None;
-            plan.push(Effect::UploadSnapshotMetadata {
-                storage: ObjectRef {
-                    kind: Kind::BackupStorage,
-                    key: storage,
-                },
-                snapshot: me.clone(),
-                path,
-                yaml: serde_yaml::to_string(&uploaded).unwrap_or_default(),
-            });
+            push_upload(snapshot, me, status, path, storage, now, plan);
         }
         None => {}
     }
+}
+
+fn push_upload(
+    snapshot: &Snapshot,
+    me: &ObjectRef,
+    status: &SnapshotStatus,
+    path: String,
+    storage: ObjectKey,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) {
+    let mut uploaded = snapshot.clone();
+    uploaded.status = Some(uploaded_status(status, &path, &storage, now));
+    uploaded.metadata.finalizers = None;
+    plan.push(Effect::UploadSnapshotMetadata {
+        storage: ObjectRef {
+            kind: Kind::BackupStorage,
+            key: storage,
+        },
+        snapshot: me.clone(),
+        path,
+        yaml: serde_yaml::to_string(&uploaded).unwrap_or_default(),
+    });
+}
+
+/// One failed answer to a Snapshot YAML upload.
+struct UploadFailure<'a> {
+    storage: &'a ObjectKey,
+    path: &'a str,
+    message: &'a str,
+    at: DateTime<Utc>,
+}
+
+/// Counts `failure` once in the persisted `SnapshotMetadataUploadRetried` condition
+/// (announcing it with a Warning) and returns the number of failed attempts so far.
+fn record_failed_upload(
+    me: &ObjectRef,
+    status: &mut SnapshotStatus,
+    failure: &UploadFailure,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) -> u32 {
+    let recorded = get_condition(&status.conditions, TYPE_SNAPSHOT_METADATA_UPLOAD_RETRIED)
+        .map(|c| parse_attempt(&c.message))
+        .unwrap_or_default();
+    let stamp = failure.at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    if recorded.is_some_and(|(_, at)| at == stamp) {
+        return recorded.map_or(0, |(n, _)| n);
+    }
+    let attempts = recorded.map_or(0, |(n, _)| n) + 1;
+    let next = if attempts >= METADATA_UPLOAD_ATTEMPTS {
+        "giving up".to_owned()
+    } else {
+        format!(
+            "retrying in {}s",
+            metadata_upload_backoff(attempts).num_seconds()
+        )
+    };
+    let message = format!(
+        "attempt {attempts}/{METADATA_UPLOAD_ATTEMPTS} failed at {stamp}: uploading {} to \
+         BackupStorage {} failed: {}; {next}",
+        failure.path, failure.storage, failure.message
+    );
+    super::write::set_quietly(
+        &mut status.conditions,
+        TYPE_SNAPSHOT_METADATA_UPLOAD_RETRIED,
+        true,
+        REASON_SNAPSHOT_METADATA_UPLOAD_FAILED,
+        message.clone(),
+        now,
+    );
+    plan.push(Effect::Emit(Event::warning(
+        me.clone(),
+        REASON_SNAPSHOT_METADATA_UPLOAD_FAILED,
+        format!("Snapshot {}: {message}", me.key),
+    )));
+    attempts
+}
+
+/// The attempt count and failure time recorded in a `SnapshotMetadataUploadRetried`
+/// message (`attempt <n>/<max> failed at <rfc3339>: …`).
+fn parse_attempt(message: &str) -> Option<(u32, &str)> {
+    let rest = message.strip_prefix("attempt ")?;
+    let (n, rest) = rest.split_once('/')?;
+    let (_, rest) = rest.split_once(" failed at ")?;
+    let (at, _) = rest.split_once(": ")?;
+    Some((n.parse().ok()?, at))
+}
+
+/// Wait after the `attempts`-th failed upload: 10 s, ×4 each time, at most 5 min.
+pub fn metadata_upload_backoff(attempts: u32) -> Duration {
+    let factor = 4_i64.saturating_pow(attempts.saturating_sub(1).min(8));
+    (METADATA_UPLOAD_RETRY_AFTER * i32::try_from(factor).unwrap_or(i32::MAX))
+        .min(METADATA_UPLOAD_RETRY_AFTER_MAX)
 }
 
 /// The status the Snapshot will have once its YAML is uploaded: the file carries its

@@ -194,3 +194,56 @@ pub fn validate_restore(restore: &RestoreSession) -> Vec<String> {
     }
     problems
 }
+
+/// Isolation of a RestoreSession that reads a Repository of another namespace: allowed
+/// only when the BackupStorage holding that Repository lets the RestoreSession's
+/// namespace use it (its `usagePolicy`, absent = same namespace only), the same rule a
+/// BackupConfiguration meets to write there. Without it any namespace could read (and
+/// decrypt, with the Repository's encryption Secret) another namespace's backups by
+/// setting `dataSource.namespace`.
+///
+/// Only a decided refusal is a problem: a Repository or BackupStorage not (yet) seen
+/// gives none, since the restore job cannot be built without them and this check runs
+/// again, before the job, on every reconcile.
+pub fn restore_access_problems(world: &World, restore: &RestoreSession) -> Vec<String> {
+    let own = restore.metadata.namespace.as_deref().unwrap_or_default();
+    let source_ns = restore.data_source_namespace();
+    let Some(ds) = restore.spec.data_source.as_ref() else {
+        return Vec::new();
+    };
+    if source_ns == own {
+        return Vec::new();
+    }
+    // A named Snapshot may stand without `repository`: its own spec names the Repository.
+    let repository = if ds.repository.is_empty() {
+        let snapshot = world
+            .snapshots
+            .get(&ObjectKey::new(source_ns, ds.snapshot.clone()));
+        match snapshot {
+            Some(s) => s.spec.repository.clone(),
+            None => return Vec::new(),
+        }
+    } else {
+        ds.repository.clone()
+    };
+    let repo_key = ObjectKey::new(source_ns, repository);
+    let Some(repo) = world.repositories.get(&repo_key) else {
+        return Vec::new();
+    };
+    let storage_ref = &repo.spec.storage_ref;
+    let storage_key = ObjectKey::new(
+        storage_ref.namespace_or(source_ns),
+        storage_ref.name.clone(),
+    );
+    let Some(storage) = world.backup_storages.get(&storage_key) else {
+        return Vec::new();
+    };
+    if storage.usage_allowed(own, world.namespace_labels(own)) {
+        return Vec::new();
+    }
+    vec![format!(
+        "spec.dataSource reads Repository {repo_key} of another namespace, but its BackupStorage \
+         {storage_key} does not allow use from namespace {own} (see the BackupStorage's \
+         usagePolicy.allowedNamespaces)"
+    )]
+}

@@ -257,3 +257,59 @@ fn a_recreated_restore_session_runs_its_own_job() {
         .unwrap();
     assert_ne!(status.phase, Some(cairn_core::api::RestorePhase::Succeeded));
 }
+
+/// Found by the simulator (seed 0x55993cafe94a69d0): a started BackupSession whose job has
+/// not begun is still Pending; a RestoreSession into the same database must wait for it,
+/// saying why, and start once it completes. Backups of the target stay paused meanwhile.
+#[test]
+fn a_restore_waits_for_a_started_backup_that_is_still_pending() {
+    use cairn_core::reconcile::restore_session::TYPE_WAITING_FOR_BACKUP;
+    let mut world = configured(CONFIG);
+    backup_succeeds(&mut world, SESSION, SNAPSHOT, t0());
+    let t = "2024-08-19T11:01:00Z";
+    let backup = manual_session(&mut world, t);
+    settle_with_backend(&mut world, at(t));
+    assert_eq!(session_phase(&world, &backup), Some(BackupSessionPhase::Pending));
+    let backup_job = JobKey::new(JobKind::Backup, "demo", backup.clone());
+    assert!(world.jobs.contains_key(&backup_job), "the backup has started");
+
+    tell(
+        &mut world,
+        [Fact::Applied(object("RestoreSession", RESTORE))],
+    );
+    let effects = settle(&mut world, at(t));
+    let restore_job = JobKey::new(JobKind::Restore, "demo", "restore-sdb");
+    assert!(!world.jobs.contains_key(&restore_job), "{effects:#?}");
+    let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sdb")]
+        .status
+        .clone()
+        .unwrap();
+    assert_eq!(status.phase, Some(cairn_core::api::RestorePhase::Pending));
+    let why = message(&status.conditions, TYPE_WAITING_FOR_BACKUP);
+    assert!(why.contains(&format!("BackupSession demo/{backup}")), "{why}");
+    assert!(effects.iter().any(
+        |e| matches!(e, Effect::Emit(ev) if ev.reason == "BackupInProgress")
+    ));
+
+    // The backup completes; the restore starts.
+    let snapshot = format!("gcs-sdb-repo-{backup}");
+    backup_succeeds(&mut world, &backup, &snapshot, at("2024-08-19T11:03:00Z"));
+    assert_eq!(session_phase(&world, &backup), Some(BackupSessionPhase::Succeeded));
+    assert!(world.jobs.contains_key(&restore_job));
+    let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sdb")]
+        .status
+        .clone()
+        .unwrap();
+    assert_eq!(
+        cairn_core::api::condition::get_condition(&status.conditions, TYPE_WAITING_FOR_BACKUP)
+            .map(|c| c.status),
+        Some(cairn_core::api::condition::ConditionStatus::False)
+    );
+
+    // And a backup of the target does not start while the restore has not finished.
+    let later = manual_session(&mut world, "2024-08-19T11:04:00Z");
+    settle_with_backend(&mut world, at("2024-08-19T11:04:00Z"));
+    assert_eq!(session_phase(&world, &later), Some(BackupSessionPhase::Skipped));
+    let text = skip_message(&world, &later);
+    assert!(text.contains("RestoreSession restore-sdb restores"), "{text}");
+}

@@ -7,13 +7,19 @@ use cairn_core::api::{BackupStorage, Repository, Snapshot};
 use cairn_core::effect::Effect;
 use cairn_core::world::{Fact, ObjectKey, ObjectRef, Outcome, Secret, World};
 use cairn_kube::backend::{pod_view, BackendIo, StorageBackend};
-use cairn_storage::{open_store, BackendOptions, Location, Password, Repo, SnapshotMeta, SourceEntry};
+use cairn_storage::{
+    open_store, BackendOptions, Location, Password, Repo, SnapshotMeta, SourceEntry,
+};
 use chrono::{DateTime, Utc};
 
 use super::support::at;
 
 fn storage_ref() -> ObjectRef {
-    ObjectRef::new(cairn_core::api::Kind::BackupStorage, "demo", "local-storage")
+    ObjectRef::new(
+        cairn_core::api::Kind::BackupStorage,
+        "demo",
+        "local-storage",
+    )
 }
 
 /// A local BackupStorage mounted at `dir` (with a `hostPath` source, which a pod never
@@ -118,7 +124,11 @@ async fn local_directory_full_cycle() {
         SNAPSHOT_YAML,
     )
     .unwrap();
-    std::fs::write(root.join("singlestore/snapshots/broken.yaml"), "{not: [yaml").unwrap();
+    std::fs::write(
+        root.join("singlestore/snapshots/broken.yaml"),
+        "{not: [yaml",
+    )
+    .unwrap();
     let fact = run(
         &world,
         Effect::InitBackend {
@@ -243,7 +253,8 @@ async fn forget_removes_the_restic_snapshot() {
     let id = tokio::task::spawn_blocking(move || {
         let repo = Repo::init(store, &label, &Password::new("pw-TOPSECRET"), rt).unwrap();
         let entry = SourceEntry::new("/dump.sql", || {
-            Ok(Box::new(std::io::Cursor::new(b"select 1;".to_vec())) as Box<dyn std::io::Read + Send>)
+            Ok(Box::new(std::io::Cursor::new(b"select 1;".to_vec()))
+                as Box<dyn std::io::Read + Send>)
         });
         repo.backup(vec![entry], &SnapshotMeta::default())
             .unwrap()
@@ -346,7 +357,10 @@ async fn s3_backend_with_secret_credentials() {
         "s3-cred",
         [
             ("AWS_ACCESS_KEY_ID", env["AWS_ACCESS_KEY_ID"].as_str()),
-            ("AWS_SECRET_ACCESS_KEY", env["AWS_SECRET_ACCESS_KEY"].as_str()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                env["AWS_SECRET_ACCESS_KEY"].as_str(),
+            ),
         ],
     );
     let world = world_with(storage, Some(secret));
@@ -386,7 +400,10 @@ async fn s3_backend_with_secret_credentials() {
     };
     let meta = server.get_object(bucket, "demo/metadata.yaml").unwrap();
     assert_eq!(meta.as_deref(), Some(&b"uid: s3\n"[..]), "written once");
-    assert!(snapshots.contains_key("singlestore/snapshots/s1.yaml"), "{snapshots:?}");
+    assert!(
+        snapshots.contains_key("singlestore/snapshots/s1.yaml"),
+        "{snapshots:?}"
+    );
     let fact = run(
         &world,
         Effect::WipeData {
