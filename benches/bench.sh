@@ -9,6 +9,7 @@
 #   BENCH_PARALLEL=2  --parallel / -t for Cairn and mydumper/myloader
 #   BENCH_TOOLS="baseline cairn mydumper"  which tools (baseline first; mydumper only if installed)
 #   BENCH_KEEP=1      keep the work directory
+#   BENCH_CAIRN_BIN=path  use this cairn binary instead of building the release one
 # Results: a table on stdout and benches/results/latest.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,7 +34,9 @@ for t in ${BENCH_TOOLS:-baseline cairn mydumper}; do
 done
 [ "${tools[0]:-}" = baseline ] || die "BENCH_TOOLS must start with baseline: ratios are against it"
 cairn="${CARGO_TARGET_DIR:-$root/target}/release/cairn"
-if [[ " ${tools[*]} " == *" cairn "* ]]; then
+if [ -n "${BENCH_CAIRN_BIN:-}" ]; then
+  cairn=$BENCH_CAIRN_BIN # a prebuilt binary (e.g. copied aside while the tree changes)
+elif [[ " ${tools[*]} " == *" cairn "* ]]; then
   log "building cairn (release)"
   cargo build -q --release -p cairn --bin cairn
 fi

@@ -3,6 +3,7 @@
 //! An Addon or Function of the same name in the world wins over the built-in one.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use k8s_openapi::api::core::v1::VolumeMount;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -29,10 +30,10 @@ pub fn addon<'a>(world: &'a World, name: &str) -> Option<Cow<'a, Addon>> {
     if let Some(found) = world.addons.get(&ObjectKey::new("", name)) {
         return Some(Cow::Borrowed(found));
     }
-    builtin_addons()
-        .into_iter()
+    builtin_addon_catalog()
+        .iter()
         .find(|a| a.metadata.name.as_deref() == Some(name))
-        .map(Cow::Owned)
+        .map(Cow::Borrowed)
 }
 
 /// The Function named `name`: the world's if present, else the built-in one.
@@ -40,14 +41,36 @@ pub fn function<'a>(world: &'a World, name: &str) -> Option<Cow<'a, Function>> {
     if let Some(found) = world.functions.get(&ObjectKey::new("", name)) {
         return Some(Cow::Borrowed(found));
     }
-    builtin_functions()
-        .into_iter()
+    builtin_function_catalog()
+        .iter()
         .find(|f| f.metadata.name.as_deref() == Some(name))
-        .map(Cow::Owned)
+        .map(Cow::Borrowed)
+}
+
+/// The built-in Addons, built once per process (they are constants; lookups happen on
+/// every reconcile of every configuration and session).
+pub fn builtin_addon_catalog() -> &'static [Addon] {
+    static ADDONS: OnceLock<Vec<Addon>> = OnceLock::new();
+    ADDONS.get_or_init(build_addons)
+}
+
+/// The built-in Functions, built once per process.
+pub fn builtin_function_catalog() -> &'static [Function] {
+    static FUNCTIONS: OnceLock<Vec<Function>> = OnceLock::new();
+    FUNCTIONS.get_or_init(build_functions)
 }
 
 /// Every built-in Addon: `singlestore-addon`, `mysql-addon`, `mariadb-addon`.
 pub fn builtin_addons() -> Vec<Addon> {
+    builtin_addon_catalog().to_vec()
+}
+
+/// Every built-in Function (`<db>-backup`, `<db>-restore`, `kubedbmanifest-*`).
+pub fn builtin_functions() -> Vec<Function> {
+    builtin_function_catalog().to_vec()
+}
+
+fn build_addons() -> Vec<Addon> {
     DATABASES
         .iter()
         .map(|(db, _)| {
@@ -69,8 +92,7 @@ pub fn builtin_addons() -> Vec<Addon> {
         .collect()
 }
 
-/// Every built-in Function (`<db>-backup`, `<db>-restore`, `kubedbmanifest-*`).
-pub fn builtin_functions() -> Vec<Function> {
+fn build_functions() -> Vec<Function> {
     let mut out = Vec::new();
     for (db, flag) in DATABASES {
         out.push(function_of(

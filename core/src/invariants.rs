@@ -355,8 +355,13 @@ fn terminal_phases_stay(before: &World, after: &World) -> Result<(), Violation> 
 }
 
 /// The newest Succeeded Snapshot of a Repository that is not itself being deleted is
-/// never deleted (retention always keeps it).
+/// never deleted (retention always keeps it). "Newest" is taken over `before` and `after`
+/// together, so the check holds for a whole controller turn as well as for one round of
+/// effects: within a turn a newer Snapshot may succeed and retention then remove the
+/// older one, which is right; removing the newest of both worlds never is.
 fn newest_succeeded_survives(before: &World, after: &World) -> Result<(), Violation> {
+    let succeeded =
+        |s: &&Snapshot| s.status.as_ref().and_then(|st| st.phase) == Some(SnapshotPhase::Succeeded);
     for (rkey, repo) in &before.repositories {
         let repo_alive = !is_deleting(&repo.metadata)
             && after
@@ -368,7 +373,12 @@ fn newest_succeeded_survives(before: &World, after: &World) -> Result<(), Violat
         }
         let newest = before
             .repository_snapshots(&rkey.namespace, &rkey.name)
-            .filter(|s| s.status.as_ref().and_then(|st| st.phase) == Some(SnapshotPhase::Succeeded))
+            .filter(succeeded)
+            .chain(
+                after
+                    .repository_snapshots(&rkey.namespace, &rkey.name)
+                    .filter(succeeded),
+            )
             .max_by_key(|s| (snapshot_time(s), s.metadata.name.clone()));
         let Some(newest) = newest else { continue };
         let skey = ObjectKey::of(&newest.metadata);
@@ -376,7 +386,11 @@ fn newest_succeeded_survives(before: &World, after: &World) -> Result<(), Violat
             .snapshots
             .get(&skey)
             .is_none_or(|s| is_deleting(&s.metadata));
-        if deleted && !is_deleting(&newest.metadata) {
+        let deleting_before = before
+            .snapshots
+            .get(&skey)
+            .is_some_and(|s| is_deleting(&s.metadata));
+        if deleted && !deleting_before {
             return Err(Violation::NewestSucceededDeleted {
                 repository: rkey.to_string(),
                 snapshot: skey.to_string(),

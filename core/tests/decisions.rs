@@ -24,3 +24,6 @@ mod properties;
 
 #[path = "decisions/retries.rs"]
 mod retries;
+
+#[path = "decisions/invariants.rs"]
+mod invariants;

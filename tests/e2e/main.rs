@@ -2,6 +2,7 @@
 
 mod cli;
 mod faults;
+mod hostile_names;
 mod round_trip;
 mod secrets;
 mod tls;

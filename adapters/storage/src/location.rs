@@ -55,13 +55,16 @@ impl Location {
     /// Parses a restic repository address.
     pub fn parse(input: &str) -> Result<Self> {
         let loc = Self::parse_trimmed(input)?;
-        // Addresses are trimmed when read, so one whose last segment ends in whitespace
-        // (`/data/x /`) would print as `/data/x ` and read back as `/data/x`: another
-        // directory. Refused rather than silently moved.
-        if loc.to_string().ends_with(char::is_whitespace) {
+        // Addresses are trimmed when read, so one whose first or last path segment has
+        // whitespace outside it (`/data/x /`, `local: x`) would print as `/data/x ` and
+        // read back as `/data/x`: another directory. Refused rather than silently moved.
+        let printed = loc.to_string();
+        if printed.trim() != printed {
             return Err(Error::InvalidLocation {
                 input: input.to_owned(),
-                reason: "the last path segment ends with whitespace; remove it".to_owned(),
+                reason: "a path segment at the start or end of the address begins or ends \
+                         with whitespace; remove it"
+                    .to_owned(),
             });
         }
         Ok(loc)

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::common::*;
 use super::harness::*;
 
-const PATH: &str = "demo/singlestore/snapshots/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065100.yaml";
+const PATH: &str = "singlestore/snapshots/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065100.yaml";
 
 fn storage() -> ObjectKey {
     ObjectKey::new("demo", "gcs-storage")
@@ -134,9 +134,12 @@ fn snapshot_yaml_upload_gives_up_after_five_failures_even_across_restarts() {
             Some(SnapshotPhase::Running),
             "attempt {attempt}"
         );
-        let next = reconcile(&world, t).next_wakeup.unwrap();
-        waits.push((next - t).num_seconds());
-        t = next;
+        let retry_at = t + metadata_upload_backoff(attempt);
+        let wakeup = reconcile(&world, t).next_wakeup.unwrap();
+        assert!(wakeup <= retry_at, "attempt {attempt}: {wakeup} > {retry_at}");
+        assert_eq!(uploads(&settle(&mut world, retry_at - Duration::seconds(1))), 0);
+        waits.push((retry_at - t).num_seconds());
+        t = retry_at;
         assert_eq!(uploads(&settle(&mut world, t)), 1, "attempt {attempt}");
     }
     assert_eq!(waits, [10, 40, 160, 300]);
