@@ -197,7 +197,7 @@ pub fn parse_objects(text: &str) -> Result<Vec<ObjectStatement>, ObjectsFileErro
         let length = length.ok_or_else(|| err(pos, "missing length="))?;
         let start = line_end + 1;
         // The length comes from the snapshot, which may be hostile: no overflow.
-        let end = start.checked_add(length).unwrap_or(usize::MAX);
+        let end = start.saturating_add(length);
         let sql = text
             .get(start..end)
             .ok_or_else(|| err(start, "statement shorter than its length"))?;

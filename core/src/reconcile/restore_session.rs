@@ -11,8 +11,8 @@ use crate::api::condition::{has_condition, is_condition_false, is_condition_true
 use crate::api::condition_type::*;
 use crate::api::restore_session::{ComponentRestoreStatus, RestorePhase};
 use crate::api::{
-    Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot,
-    SnapshotPhase, TypedObjectReference,
+    Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot, SnapshotPhase,
+    TypedObjectReference,
 };
 use crate::effect::{Effect, Plan};
 use crate::event::Event;
@@ -176,7 +176,10 @@ fn progress(
                     TYPE_WAITING_FOR_BACKUP,
                     false,
                     REASON_NO_BACKUP_IN_PROGRESS,
-                    format!("no backup of the target of RestoreSession {} is in progress", me.key),
+                    format!(
+                        "no backup of the target of RestoreSession {} is in progress",
+                        me.key
+                    ),
                     now,
                 );
             }

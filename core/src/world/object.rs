@@ -96,7 +96,9 @@ impl<'de> Deserialize<'de> for ObjectRef {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         ObjectRef::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!("invalid object reference {text:?}: expected \"Kind namespace/name\""))
+            serde::de::Error::custom(format!(
+                "invalid object reference {text:?}: expected \"Kind namespace/name\""
+            ))
         })
     }
 }
@@ -234,7 +236,11 @@ mod ref_tests {
     #[test]
     fn object_refs_round_trip_through_their_text_form() {
         for r in [
-            ObjectRef::new(Kind::BackupSession, "demo", "sample-backup-frequent-1724065200"),
+            ObjectRef::new(
+                Kind::BackupSession,
+                "demo",
+                "sample-backup-frequent-1724065200",
+            ),
             ObjectRef::new(Kind::Addon, "", "singlestore-addon"),
         ] {
             let text = serde_json::to_string(&r).unwrap();

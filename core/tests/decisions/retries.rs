@@ -16,7 +16,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::common::*;
 use super::harness::*;
 
-const PATH: &str = "singlestore/snapshots/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065100.yaml";
+const PATH: &str =
+    "singlestore/snapshots/gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065100.yaml";
 
 fn storage() -> ObjectKey {
     ObjectKey::new("demo", "gcs-storage")
@@ -97,19 +98,28 @@ fn a_failed_snapshot_yaml_upload_is_retried_and_the_backup_succeeds() {
         .message
         .clone();
     assert!(retried.starts_with("attempt 1/5 failed at"), "{retried}");
-    assert!(retried.contains(PATH) && retried.contains("demo/gcs-storage"), "{retried}");
+    assert!(
+        retried.contains(PATH) && retried.contains("demo/gcs-storage"),
+        "{retried}"
+    );
     assert!(world
         .events
         .iter()
         .any(|e| e.reason == "SnapshotMetadataUploadFailed"));
-    assert_eq!(reconcile(&world, t).next_wakeup, Some(t + Duration::seconds(10)));
+    assert_eq!(
+        reconcile(&world, t).next_wakeup,
+        Some(t + Duration::seconds(10))
+    );
 
     let retry = t + Duration::seconds(10);
     let effects = settle(&mut world, retry);
     assert_eq!(uploads(&effects), 1, "retried after 10 s");
     answer_upload(&mut world, Outcome::Ok, retry);
     settle_with_backend(&mut world, retry);
-    assert_eq!(snapshot_status(&world).phase, Some(SnapshotPhase::Succeeded));
+    assert_eq!(
+        snapshot_status(&world).phase,
+        Some(SnapshotPhase::Succeeded)
+    );
     assert_eq!(
         session_phase(&world, SESSION),
         Some(BackupSessionPhase::Succeeded)
@@ -136,8 +146,14 @@ fn snapshot_yaml_upload_gives_up_after_five_failures_even_across_restarts() {
         );
         let retry_at = t + metadata_upload_backoff(attempt);
         let wakeup = reconcile(&world, t).next_wakeup.unwrap();
-        assert!(wakeup <= retry_at, "attempt {attempt}: {wakeup} > {retry_at}");
-        assert_eq!(uploads(&settle(&mut world, retry_at - Duration::seconds(1))), 0);
+        assert!(
+            wakeup <= retry_at,
+            "attempt {attempt}: {wakeup} > {retry_at}"
+        );
+        assert_eq!(
+            uploads(&settle(&mut world, retry_at - Duration::seconds(1))),
+            0
+        );
         waits.push((retry_at - t).num_seconds());
         t = retry_at;
         assert_eq!(uploads(&settle(&mut world, t)), 1, "attempt {attempt}");
@@ -174,14 +190,14 @@ fn a_session_waiting_for_its_repository_fails_at_its_deadline_and_later_slots_ru
             let answers: Vec<Fact> = backend_answers(&effects, now)
                 .into_iter()
                 .map(|f| match f {
-                    Fact::RepositoryInitialized { storage, path, at, .. } => {
-                        Fact::RepositoryInitialized {
-                            storage,
-                            path,
-                            outcome: Outcome::Failed("503 Service Unavailable".to_owned()),
-                            at,
-                        }
-                    }
+                    Fact::RepositoryInitialized {
+                        storage, path, at, ..
+                    } => Fact::RepositoryInitialized {
+                        storage,
+                        path,
+                        outcome: Outcome::Failed("503 Service Unavailable".to_owned()),
+                        at,
+                    },
                     other => other,
                 })
                 .collect();
@@ -200,10 +216,7 @@ fn a_session_waiting_for_its_repository_fails_at_its_deadline_and_later_slots_ru
     let deadline = t0 + Duration::minutes(30);
     let mut now = t0;
     while now < deadline {
-        now = reconcile(&world, now)
-            .next_wakeup
-            .unwrap()
-            .min(deadline);
+        now = reconcile(&world, now).next_wakeup.unwrap().min(deadline);
         outage(&mut world, now);
     }
     assert_eq!(
@@ -215,8 +228,14 @@ fn a_session_waiting_for_its_repository_fails_at_its_deadline_and_later_slots_ru
         .clone()
         .unwrap();
     let why = message(&status.conditions, "SnapshotsEnsured");
-    assert!(why.contains("gave up waiting for its repositories"), "{why}");
-    assert!(why.contains("Repository demo/gcs-sdb-repo is not Ready"), "{why}");
+    assert!(
+        why.contains("gave up waiting for its repositories"),
+        "{why}"
+    );
+    assert!(
+        why.contains("Repository demo/gcs-sdb-repo is not Ready"),
+        "{why}"
+    );
     assert!(why.contains("503 Service Unavailable"), "{why}");
     // Storage back: the next slot is not skipped behind the failed one.
     let later = at("2024-08-19T11:35:00Z");
@@ -224,7 +243,10 @@ fn a_session_waiting_for_its_repository_fails_at_its_deadline_and_later_slots_ru
     let next = "sample-sdb-backup-frequent-backup-1724067300";
     let phase = session_phase(&world, next);
     assert!(
-        matches!(phase, Some(BackupSessionPhase::Pending | BackupSessionPhase::Running)),
+        matches!(
+            phase,
+            Some(BackupSessionPhase::Pending | BackupSessionPhase::Running)
+        ),
         "{phase:?} {:?}",
         session_names(&world)
     );

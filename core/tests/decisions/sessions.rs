@@ -269,9 +269,15 @@ fn a_restore_waits_for_a_started_backup_that_is_still_pending() {
     let t = "2024-08-19T11:01:00Z";
     let backup = manual_session(&mut world, t);
     settle_with_backend(&mut world, at(t));
-    assert_eq!(session_phase(&world, &backup), Some(BackupSessionPhase::Pending));
+    assert_eq!(
+        session_phase(&world, &backup),
+        Some(BackupSessionPhase::Pending)
+    );
     let backup_job = JobKey::new(JobKind::Backup, "demo", backup.clone());
-    assert!(world.jobs.contains_key(&backup_job), "the backup has started");
+    assert!(
+        world.jobs.contains_key(&backup_job),
+        "the backup has started"
+    );
 
     tell(
         &mut world,
@@ -286,15 +292,21 @@ fn a_restore_waits_for_a_started_backup_that_is_still_pending() {
         .unwrap();
     assert_eq!(status.phase, Some(cairn_core::api::RestorePhase::Pending));
     let why = message(&status.conditions, TYPE_WAITING_FOR_BACKUP);
-    assert!(why.contains(&format!("BackupSession demo/{backup}")), "{why}");
-    assert!(effects.iter().any(
-        |e| matches!(e, Effect::Emit(ev) if ev.reason == "BackupInProgress")
-    ));
+    assert!(
+        why.contains(&format!("BackupSession demo/{backup}")),
+        "{why}"
+    );
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Emit(ev) if ev.reason == "BackupInProgress")));
 
     // The backup completes; the restore starts.
     let snapshot = format!("gcs-sdb-repo-{backup}");
     backup_succeeds(&mut world, &backup, &snapshot, at("2024-08-19T11:03:00Z"));
-    assert_eq!(session_phase(&world, &backup), Some(BackupSessionPhase::Succeeded));
+    assert_eq!(
+        session_phase(&world, &backup),
+        Some(BackupSessionPhase::Succeeded)
+    );
     assert!(world.jobs.contains_key(&restore_job));
     let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sdb")]
         .status
@@ -309,7 +321,13 @@ fn a_restore_waits_for_a_started_backup_that_is_still_pending() {
     // And a backup of the target does not start while the restore has not finished.
     let later = manual_session(&mut world, "2024-08-19T11:04:00Z");
     settle_with_backend(&mut world, at("2024-08-19T11:04:00Z"));
-    assert_eq!(session_phase(&world, &later), Some(BackupSessionPhase::Skipped));
+    assert_eq!(
+        session_phase(&world, &later),
+        Some(BackupSessionPhase::Skipped)
+    );
     let text = skip_message(&world, &later);
-    assert!(text.contains("RestoreSession restore-sdb restores"), "{text}");
+    assert!(
+        text.contains("RestoreSession restore-sdb restores"),
+        "{text}"
+    );
 }
