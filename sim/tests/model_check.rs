@@ -17,10 +17,10 @@ use chrono::Duration;
 use stateright::{Checker, Model};
 
 /// Unique states of the CI bounds; update only after reading why it changed.
-const PINNED_UNIQUE_STATES: usize = 31198;
+const PINNED_UNIQUE_STATES: usize = 125_677;
 
-/// The bounds checked on every CI run: about 31k unique states, about 70 s in a debug
-/// test build on 2 cores (1e5 would take about 3.5 min at the current ~460 states/s).
+/// The bounds checked on every CI run: about 126k unique states, 60-90 s in a debug test
+/// build on 2 cores (cairn-core, serde_json and chrono are built with opt-level 2).
 fn ci_bounds() -> ModelConfig {
     ModelConfig {
         repositories: 1,
@@ -29,7 +29,7 @@ fn ci_bounds() -> ModelConfig {
         edits: false,
         horizon: Duration::hours(1) - Duration::seconds(1),
         budgets: Budgets {
-            faults: 2,
+            faults: 3,
             restarts: 1,
             redeliveries: 1,
         },
