@@ -268,7 +268,7 @@ fn no_secret_leak(world: &World) -> Result<(), Violation> {
     for (skey, secret) in &world.secrets {
         for (key, value) in &secret.data {
             let value = value.expose();
-            if value.len() < 4 {
+            if value.len() < 4 || !is_confidential_key(key) {
                 continue;
             }
             if let Some((place, _)) = places.iter().find(|(_, text)| text.contains(value)) {
@@ -281,6 +281,24 @@ fn no_secret_leak(world: &World) -> Result<(), Violation> {
         }
     }
     Ok(())
+}
+
+/// Secret keys that name an identity or a public certificate rather than a secret: a
+/// user name like `root` may well appear in a message ("written at the root of ...").
+const PUBLIC_SECRET_KEYS: [&str; 8] = [
+    "username",
+    "user",
+    "AWS_ACCESS_KEY_ID",
+    "AZURE_ACCOUNT_NAME",
+    "GOOGLE_PROJECT_ID",
+    "ca.crt",
+    "tls.crt",
+    "CA_CERT_DATA",
+];
+
+/// Whether a Secret key holds a value that must never appear in status, events or jobs.
+pub fn is_confidential_key(key: &str) -> bool {
+    !PUBLIC_SECRET_KEYS.contains(&key)
 }
 
 /// Checks invariants about the step from `before` to `after`.
@@ -398,4 +416,25 @@ fn newest_succeeded_survives(before: &World, after: &World) -> Result<(), Violat
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod confidential_key_tests {
+    use super::is_confidential_key;
+
+    #[test]
+    fn user_names_and_public_certificates_are_not_secrets() {
+        for key in ["username", "AWS_ACCESS_KEY_ID", "ca.crt", "tls.crt"] {
+            assert!(!is_confidential_key(key), "{key}");
+        }
+        for key in [
+            "password",
+            "RESTIC_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "tls.key",
+            "token",
+        ] {
+            assert!(is_confidential_key(key), "{key}");
+        }
+    }
 }
