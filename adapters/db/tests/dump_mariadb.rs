@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::time::Duration;
 
 use cairn_db::checksum::{table_checksum, TableChecksum};
 use cairn_db::conn::{DbTarget, Secret};
@@ -16,21 +15,8 @@ use cairn_db::schema::parse_objects;
 use cairn_testkit::MariaDb;
 use mysql_async::prelude::Queryable;
 
-const TEST_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn target(db: &MariaDb) -> DbTarget {
-    DbTarget::parse_url(&db.url())
-        .unwrap()
-        .with_password(Some(Secret::new(db.password())))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+mod support;
+use support::{runtime, target, TEST_TIMEOUT};
 
 /// Reference parser for LOAD DATA's default text format (independent of the crate's decoder).
 fn parse_tsv(data: &[u8]) -> Vec<Vec<Option<Vec<u8>>>> {

@@ -6,42 +6,16 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::Duration;
 
-use cairn_db::conn::{DbTarget, Secret};
+use cairn_db::conn::DbTarget;
 use cairn_db::dump::{prepare_dump, DumpEntry, DumpOptions};
 use cairn_db::restore::{
     restore_native, RestoreError, RestoreOptions, RestoreProgress, SnapshotSource,
 };
 use cairn_testkit::MariaDb;
 
-const TEST_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn target(db: &MariaDb) -> DbTarget {
-    DbTarget::parse_url(&db.url())
-        .unwrap()
-        .with_password(Some(Secret::new(db.password())))
-}
-
-/// Starts a server, retrying: parallel `mariadb-install-db` runs can collide on /tmp files.
-fn start_server() -> anyhow::Result<MariaDb> {
-    let mut last = None;
-    for _ in 0..3 {
-        match MariaDb::start() {
-            Ok(db) => return Ok(db),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.expect("at least one attempt"))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+mod support;
+use support::{runtime, start_server, target, TEST_TIMEOUT};
 
 /// A snapshot held in memory; `fail_after` makes one file's reader fail after N bytes,
 /// `truncate` makes one file end early (at a line boundary) without an error.

@@ -4,40 +4,13 @@
 //! Each test starts its own server (stopped on drop) and bounds its run time.
 
 use std::process::Command;
-use std::time::Duration;
 
-use cairn_db::conn::{DbTarget, Secret};
 use cairn_db::restore::{RestoreError, RestoreOptions, RestoreProgress};
 use cairn_db::sql_restore::restore_sql;
 use cairn_testkit::MariaDb;
 
-const TEST_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn target(db: &MariaDb) -> DbTarget {
-    DbTarget::parse_url(&db.url())
-        .unwrap()
-        .with_password(Some(Secret::new(db.password())))
-}
-
-/// Starts a server, retrying: parallel `mariadb-install-db` runs can collide on /tmp files.
-fn start_server() -> anyhow::Result<MariaDb> {
-    let mut last = None;
-    for _ in 0..3 {
-        match MariaDb::start() {
-            Ok(db) => return Ok(db),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.expect("at least one attempt"))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+mod support;
+use support::{runtime, start_server, target, TEST_TIMEOUT};
 
 /// Runs `mariadb-dump` with `args` over the server's socket and returns its raw output.
 fn mariadb_dump(db: &MariaDb, args: &[&str]) -> Vec<u8> {

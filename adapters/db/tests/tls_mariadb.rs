@@ -7,18 +7,13 @@ use cairn_db::conn::{DbTarget, Error, Secret, TlsOptions};
 use cairn_testkit::{MariaDb, TestCa};
 use mysql_async::prelude::Queryable;
 
+mod support;
+use support::runtime;
+
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The only name in the MariaDB server certificate (no IP SAN: connecting to 127.0.0.1 needs
 /// the server name override, as connecting to a Pod IP in Kubernetes does).
 const SERVER_NAME: &str = "db.cairn.test";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn target(db: &MariaDb, user: &str, password: &str, tls: Option<TlsOptions>) -> DbTarget {
     DbTarget::parse_url(&db.url_for(user))
