@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::conn::{Conn, Error, Result};
 use crate::manifest::TableEntry;
-use crate::row_format::{encode_row, qualified, select_sql};
+use crate::row_format::{encode_row, qualified, select_sql, KeyRange};
 
 /// Row count and wrapping sum of row digests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -64,7 +64,17 @@ pub async fn table_checksum(
     db: &str,
     table: &TableEntry,
 ) -> Result<TableChecksum> {
-    let sql = select_sql(db, table, None);
+    range_checksum(conn, db, table, None).await
+}
+
+/// Checksum of the rows of `table` inside `range` (the whole table for `None`).
+pub async fn range_checksum(
+    conn: &mut Conn,
+    db: &str,
+    table: &TableEntry,
+    range: Option<&KeyRange>,
+) -> Result<TableChecksum> {
+    let sql = select_sql(db, table, range);
     let what = || format!("checksum read of {}", qualified(db, &table.name));
     let mut result = conn
         .query_iter(sql)

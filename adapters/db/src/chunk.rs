@@ -10,6 +10,10 @@ use crate::row_format::KeyRange;
 pub const MAX_CHUNKS: u64 = 10_000;
 
 /// Plans the ranges of one table; a single `None` means "whole table, one file".
+///
+/// Boundaries are multiples of a power-of-two step, so they stay put from one backup to
+/// the next while rows are added, removed or re-estimated: unchanged key ranges give
+/// byte-identical data files, which the repository stores only once.
 pub fn plan_ranges(
     key: Option<&str>,
     bounds: Option<(i128, i128)>,
@@ -24,25 +28,48 @@ pub fn plan_ranges(
     }
     let wanted = rows_estimate.div_ceil(chunk_rows).min(MAX_CHUNKS) as i128;
     let span = max - min + 1;
-    let chunks = wanted.min(span);
-    let step = (span + chunks - 1) / chunks;
-    let mut out = Vec::with_capacity(chunks as usize);
-    for i in 0..chunks {
-        let lower = (i > 0).then(|| min + i * step);
-        let upper = (i + 1 < chunks).then(|| min + (i + 1) * step);
-        if let (Some(l), Some(u)) = (lower, upper) {
-            if l >= u {
-                continue;
-            }
-        }
+    let step = aligned_step(span.div_euclid(wanted).max(1));
+    // Every multiple of `step` strictly inside (min, max] starts a new range.
+    let first = (min.div_euclid(step) + 1) * step;
+    let mut cuts = Vec::new();
+    let mut cut = first;
+    while cut <= max && (cuts.len() as u64) < MAX_CHUNKS - 1 {
+        cuts.push(cut);
+        cut += step;
+    }
+    if cuts.is_empty() {
+        return vec![None];
+    }
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut lower = None;
+    for &c in &cuts {
         out.push(Some(KeyRange {
             column: column.to_string(),
             lower,
-            upper,
+            upper: Some(c),
         }));
+        lower = Some(c);
     }
+    out.push(Some(KeyRange {
+        column: column.to_string(),
+        lower,
+        upper: None,
+    }));
     out
 }
+
+/// The smallest power of two at least `raw` (capped so multiples stay in range).
+fn aligned_step(raw: i128) -> i128 {
+    let raw = raw.clamp(1, 1 << 100);
+    let mut step = 1i128;
+    while step < raw {
+        step <<= 1;
+    }
+    step
+}
+
+/// MIN and MAX of a key column as text-protocol bytes.
+pub type MinMax = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// Parses a MIN/MAX result cell (text protocol bytes) as an integer.
 pub fn parse_bound(cell: Option<&[u8]>) -> Option<i128> {
@@ -66,17 +93,33 @@ mod tests {
     }
 
     #[test]
-    fn splits_evenly() {
+    fn splits_at_aligned_boundaries() {
         let r = plan_ranges(Some("id"), Some((1, 100)), 100, 25);
         assert_eq!(r.len(), 4);
         let r: Vec<_> = r.into_iter().map(|r| r.unwrap()).collect();
-        assert_eq!((r[0].lower, r[0].upper), (None, Some(26)));
-        assert_eq!((r[3].lower, r[3].upper), (Some(76), None));
+        assert_eq!((r[0].lower, r[0].upper), (None, Some(32)));
+        assert_eq!((r[1].lower, r[1].upper), (Some(32), Some(64)));
+        assert_eq!((r[3].lower, r[3].upper), (Some(96), None));
         assert_eq!(parse_bound(Some(b"-42")), Some(-42));
         assert_eq!(
             parse_bound(Some(b"18446744073709551615")),
             Some(u64::MAX as i128)
         );
+    }
+
+    #[test]
+    fn boundaries_survive_appends_and_new_estimates() {
+        let before = plan_ranges(Some("id"), Some((1, 1_000_000)), 1_000_000, 100_000);
+        let after = plan_ranges(Some("id"), Some((1, 1_040_000)), 1_030_000, 100_000);
+        // Every boundary of the first plan is still a boundary of the second.
+        let cuts = |rs: &[Option<KeyRange>]| -> Vec<i128> {
+            rs.iter()
+                .filter_map(|r| r.as_ref().and_then(|r| r.upper))
+                .collect()
+        };
+        let (b, a) = (cuts(&before), cuts(&after));
+        assert!(b.iter().all(|c| a.contains(c)), "{b:?} vs {a:?}");
+        assert!((8..=20).contains(&before.len()), "{}", before.len());
     }
 
     proptest! {
@@ -86,6 +129,17 @@ mod tests {
             prop_assert!(!ranges.is_empty());
             let hits = ranges.iter().filter(|r| match r { None => true, Some(r) => contains(r, probe) }).count();
             prop_assert_eq!(hits, 1);
+            prop_assert!(ranges.len() as u64 <= MAX_CHUNKS);
+        }
+
+        #[test]
+        fn ranges_are_ordered_and_not_empty(min in -1_000_000i128..1_000_000, len in 0i128..100_000, est in 0u64..1_000_000, per in 1u64..50_000) {
+            let ranges = plan_ranges(Some("id"), Some((min, min + len)), est, per);
+            for r in ranges.iter().flatten() {
+                if let (Some(l), Some(u)) = (r.lower, r.upper) {
+                    prop_assert!(l < u);
+                }
+            }
         }
     }
 }

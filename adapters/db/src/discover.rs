@@ -20,6 +20,8 @@ pub struct TableInfo {
     pub engine: String,
     /// Row estimate from `information_schema.TABLES.TABLE_ROWS` (0 if unknown).
     pub rows_estimate: u64,
+    /// Size estimate from `information_schema.TABLES.DATA_LENGTH` (0 if unknown).
+    pub bytes_estimate: u64,
     /// Columns in table order.
     pub columns: Vec<ColumnEntry>,
     /// Primary key columns in key order.
@@ -87,7 +89,7 @@ pub fn databases_sql() -> &'static str {
 /// SQL listing tables and views of one database.
 pub fn tables_sql(db: &str) -> String {
     format!(
-        "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS FROM information_schema.TABLES \
+        "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = {} ORDER BY TABLE_NAME",
         quote_string(db)
     )
@@ -239,6 +241,7 @@ pub async fn discover_database(conn: &mut Conn, flavor: Flavor, db: &str) -> Res
                 name,
                 engine: cell_string(&row, 2, &what)?,
                 rows_estimate: cell_string(&row, 3, &what)?.parse().unwrap_or(0),
+                bytes_estimate: cell_string(&row, 4, &what)?.parse().unwrap_or(0),
                 columns: Vec::new(),
                 primary_key: Vec::new(),
             }),
@@ -375,6 +378,7 @@ mod tests {
             name: "t".into(),
             engine: String::new(),
             rows_estimate: 0,
+            bytes_estimate: 0,
             columns: vec![col("id", "bigint(20) unsigned"), col("s", "varchar(3)")],
             primary_key: vec!["id".into()],
         };

@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use mysql_async::prelude::Queryable;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::checksum::{row_values, TableChecksum};
-use crate::chunk::{parse_bound, plan_ranges};
+use crate::chunk::{parse_bound, plan_ranges, MinMax};
 use crate::conn::{exec_drop, Conn, DbTarget, Error, Result};
 use crate::consistency::{self, ConsistencyMode, UNLOCK_SQL};
 use crate::discover::{self, DatabaseInfo, TableInfo};
@@ -32,6 +32,9 @@ use crate::manifest::{
 use crate::row_format::{encode_row, qualified, quote_ident, select_sql, KeyRange};
 use crate::schema::{self, DdlKind, ObjectStatement};
 
+/// Default target size of one data file: small enough that a few big tables still spread
+/// over every restore connection, large enough that per-file costs stay negligible.
+pub const DEFAULT_CHUNK_BYTES: u64 = 32 << 20;
 /// Bytes buffered before a block is handed to the reader.
 const BLOCK_BYTES: usize = 256 * 1024;
 /// Blocks in flight per entry: bounds memory to about `BLOCK_BYTES * CHANNEL_DEPTH` + one row.
@@ -65,6 +68,9 @@ pub struct DumpOptions {
     pub consistency: ConsistencyMode,
     /// Target rows per data file for tables with an integer primary key.
     pub chunk_rows: u64,
+    /// Target size per data file (from the server's size estimate); whichever of
+    /// `chunk_rows` and this gives smaller files wins. 0 = rows only.
+    pub chunk_bytes: u64,
     /// Dump views, triggers, routines and events.
     pub objects: bool,
 }
@@ -78,6 +84,7 @@ impl Default for DumpOptions {
             parallel: std::thread::available_parallelism().map_or(2, |n| n.get()),
             consistency: ConsistencyMode::Auto,
             chunk_rows: 1_000_000,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
             objects: true,
         }
     }
@@ -336,7 +343,7 @@ pub async fn prepare_dump(target: &DbTarget, opts: &DumpOptions) -> Result<Dump>
         achieved = downgrade_for_engines(&infos, achieved);
     }
 
-    let chunks = plan_chunks(&mut workers[0], &infos, &mut databases, opts.chunk_rows).await?;
+    let chunks = plan_chunks(&mut workers[0], &infos, &mut databases, opts).await?;
     let progress = Arc::new(DumpProgress {
         entries_total: chunks.len(),
         ..DumpProgress::default()
@@ -539,11 +546,12 @@ async fn plan_chunks(
     conn: &mut Conn,
     infos: &[DatabaseInfo],
     databases: &mut [DatabaseEntry],
-    chunk_rows: u64,
+    opts: &DumpOptions,
 ) -> Result<Vec<ChunkPlan>> {
     let mut plans = Vec::new();
     for (di, info) in infos.iter().enumerate() {
         for (ti, table) in info.tables.iter().enumerate() {
+            let chunk_rows = rows_per_chunk(table, opts.chunk_rows, opts.chunk_bytes);
             let ranges = table_ranges(conn, &info.name, table, chunk_rows).await?;
             let entry = &mut databases[di].tables[ti];
             for (ci, range) in ranges.iter().enumerate() {
@@ -565,8 +573,20 @@ async fn plan_chunks(
     Ok(plans)
 }
 
-/// MIN and MAX of a key column as text-protocol bytes.
-type MinMax = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// Rows per data file: `chunk_rows`, lowered so a file holds about `chunk_bytes`.
+fn rows_per_chunk(table: &TableInfo, chunk_rows: u64, chunk_bytes: u64) -> u64 {
+    if chunk_bytes == 0 || table.rows_estimate == 0 || table.bytes_estimate == 0 {
+        return chunk_rows;
+    }
+    let row_bytes = (table.bytes_estimate / table.rows_estimate).max(1);
+    // Never below 10 000 rows: tiny files cost more per row than they gain.
+    let by_size = (chunk_bytes / row_bytes).max(10_000);
+    if chunk_rows == 0 {
+        by_size
+    } else {
+        chunk_rows.min(by_size)
+    }
+}
 
 async fn table_ranges(
     conn: &mut Conn,
@@ -807,14 +827,13 @@ async fn stream_rows(
 ) -> std::result::Result<ChunkStats, String> {
     let mut result = conn.query_iter(sql).await.map_err(|e| e.to_string())?;
     let mut stats = ChunkStats::default();
-    let mut block = BytesMut::with_capacity(BLOCK_BYTES + 1024);
-    let mut line = Vec::with_capacity(1024);
+    let mut block = Vec::with_capacity(BLOCK_BYTES + 64 * 1024);
     while let Some(row) = result.next().await.map_err(|e| e.to_string())? {
-        line.clear();
-        encode_row(&row_values(row), &mut line);
-        stats.checksum.add_line(&line);
-        block.extend_from_slice(&line);
-        block.extend_from_slice(b"\n");
+        // Encoded straight into the block; the digest reads it back from there.
+        let start = block.len();
+        encode_row(&row_values(row), &mut block);
+        stats.checksum.add_line(&block[start..]);
+        block.push(b'\n');
         progress.rows.fetch_add(1, Ordering::Relaxed);
         if block.len() >= BLOCK_BYTES {
             send_block(&mut block, tx, &mut stats, progress).await?;
@@ -827,12 +846,13 @@ async fn stream_rows(
 }
 
 async fn send_block(
-    block: &mut BytesMut,
+    block: &mut Vec<u8>,
     tx: &mpsc::Sender<Msg>,
     stats: &mut ChunkStats,
     progress: &DumpProgress,
 ) -> std::result::Result<(), String> {
-    let data = block.split().freeze();
+    let next = Vec::with_capacity(block.capacity());
+    let data = Bytes::from(std::mem::replace(block, next));
     let n = data.len() as u64;
     tx.send(Msg::Data(data))
         .await
@@ -866,15 +886,20 @@ impl ChunkReader {
 }
 
 impl Read for ChunkReader {
+    /// Fills `buf` completely unless the data ends: rustic's chunker shrinks its read buffer to
+    /// the length of any short read, so one short read would make every later read tiny.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
+        let mut filled = 0;
+        while filled < buf.len() {
             if !self.current.is_empty() {
-                let n = buf.len().min(self.current.len());
-                buf[..n].copy_from_slice(&self.current.split_to(n));
-                return Ok(n);
+                let n = (buf.len() - filled).min(self.current.len());
+                buf[filled..filled + n].copy_from_slice(&self.current[..n]);
+                self.current.advance(n);
+                filled += n;
+                continue;
             }
-            if self.finished || buf.is_empty() {
-                return Ok(0);
+            if self.finished || (self.failure.is_some() && filled > 0) {
+                break;
             }
             if let Some(reason) = &self.failure {
                 return Err(io::Error::other(reason.clone()));
@@ -889,17 +914,22 @@ impl Read for ChunkReader {
                             .fetch_add(1, Ordering::Relaxed);
                     }
                     self.finished = true;
-                    return Ok(0);
+                }
+                // Data already copied is handed out first; the error comes with the next call.
+                Some(Msg::Failed(reason)) if filled > 0 => {
+                    let _ = self.fail(reason);
                 }
                 Some(Msg::Failed(reason)) => return Err(self.fail(reason)),
                 None => {
                     let label = self.shared.chunks[self.index].label.clone();
-                    return Err(
-                        self.fail(format!("{label}: the dump task ended without finishing"))
-                    );
+                    let err = self.fail(format!("{label}: the dump task ended without finishing"));
+                    if filled == 0 {
+                        return Err(err);
+                    }
                 }
             }
         }
+        Ok(filled)
     }
 }
 

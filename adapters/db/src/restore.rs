@@ -4,7 +4,7 @@
 //!
 //! Order: read `/manifest.json` → plan (filters, renames) → refuse existing tables unless
 //! `drop_existing` → `CREATE DATABASE IF NOT EXISTS` → `CREATE TABLE` (with `USE target`) →
-//! chunks over `parallel` connections (`foreign_key_checks = 0`, `unique_checks = 0`; on
+//! chunks over `parallel` connections (`foreign_key_checks = 0`, and `unique_checks = 0` on MySQL; on
 //! MySQL/MariaDB each chunk is one transaction, rolled back if its stream fails) →
 //! SingleStore `AGGREGATOR SYNC AUTO_INCREMENT` → views, triggers, routines, events (objects
 //! files are mysql-client SQL: `DELIMITER` lines are honoured) → verification.
@@ -625,6 +625,9 @@ async fn load_all(
             }
         }
     }
+    // Largest chunks first: the connections then finish at about the same time.
+    jobs.make_contiguous()
+        .sort_by_key(|j| std::cmp::Reverse(j.rows));
     progress
         .chunks_total
         .store(jobs.len() as u64, Ordering::Relaxed);

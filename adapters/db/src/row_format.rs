@@ -150,19 +150,33 @@ pub fn load_data_sql(db: &str, table: &TableEntry, infile_name: &str) -> String 
 
 /// Appends one escaped field value (no separator).
 pub fn encode_field(value: &[u8], out: &mut Vec<u8>) {
-    for &b in value {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0 => out.extend_from_slice(b"\\0"),
-            b => out.push(b),
-        }
+    // Most values hold no special byte: copy runs between escapes, not byte by byte.
+    let mut rest = value;
+    while let Some(pos) = rest.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+        out.extend_from_slice(&rest[..pos]);
+        out.extend_from_slice(match rest[pos] {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => b"\\0",
+        });
+        rest = &rest[pos + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
-/// Appends a driver value; text-protocol results are always `Bytes` or `NULL`.
+/// Bytes [`encode_field`] escapes: backslash, TAB, LF, CR and NUL.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\\' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[0] = true;
+    table
+};
+
 pub fn encode_value(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::NULL => out.extend_from_slice(b"\\N"),

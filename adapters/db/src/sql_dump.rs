@@ -569,6 +569,7 @@ mod tests {
             name: "t`1".into(),
             engine: String::new(),
             rows_estimate: 0,
+            bytes_estimate: 0,
             columns: vec![column("id", "int(11)", true), column("g", "int(11)", false)],
             primary_key: vec!["id".into()],
         };

@@ -4,10 +4,14 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use crate::checksum::{table_checksum, TableChecksum};
-use crate::conn::{DbTarget, Result};
+use mysql_async::prelude::Queryable;
+
+use crate::checksum::{range_checksum, TableChecksum};
+use crate::chunk::{parse_bound, plan_ranges, MinMax};
+use crate::conn::{Conn, DbTarget, Result};
+use crate::discover::is_integer_type;
 use crate::manifest::TableEntry;
-use crate::row_format::qualified;
+use crate::row_format::{qualified, quote_ident, KeyRange};
 
 /// One restored table to verify: target database and the manifest entry.
 #[derive(Debug, Clone)]
@@ -35,35 +39,55 @@ pub fn compare(db: &str, table: &TableEntry, got: &TableChecksum) -> Option<Stri
 }
 
 /// Verifies tables over up to `parallel` connections; returns the mismatch descriptions.
+///
+/// Big tables with an integer primary key are read in key ranges on every connection at
+/// once (the checksum is a sum, so parts add up), so one large table does not leave the
+/// other connections idle.
 pub async fn verify_tables(
     target: &DbTarget,
     jobs: Vec<VerifyJob>,
     parallel: usize,
 ) -> Result<Vec<String>> {
-    let workers = parallel.max(1).min(jobs.len());
-    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parallel = parallel.max(1);
+    let mut planner = target.connect().await?;
+    let mut parts = Vec::new();
+    for (index, job) in jobs.iter().enumerate() {
+        for range in verify_ranges(&mut planner, job, parallel).await? {
+            parts.push(Part { index, range });
+        }
+    }
+    let _ = planner.disconnect().await;
+    // Biggest tables first, so the last parts to finish are small ones.
+    parts.sort_by_key(|p| std::cmp::Reverse(jobs[p.index].table.rows));
+    let sums = Arc::new(Mutex::new(vec![TableChecksum::default(); jobs.len()]));
+    let jobs = Arc::new(jobs);
+    let workers = parallel.min(parts.len());
+    let queue = Arc::new(Mutex::new(VecDeque::from(parts)));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..workers {
-        let queue = queue.clone();
-        let target = target.clone();
+        let (queue, sums, jobs, target) =
+            (queue.clone(), sums.clone(), jobs.clone(), target.clone());
         set.spawn(async move {
             let mut conn = target.connect().await?;
-            let mut mismatches = Vec::new();
             loop {
-                let job = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                let Some(job) = job else { break };
-                let got = table_checksum(&mut conn, &job.database, &job.table).await?;
-                mismatches.extend(compare(&job.database, &job.table, &got));
+                let part = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                let Some(part) = part else { break };
+                let job = &jobs[part.index];
+                let got = range_checksum(&mut conn, &job.database, &job.table, part.range.as_ref())
+                    .await?;
+                sums.lock().unwrap_or_else(|p| p.into_inner())[part.index].merge(got);
             }
             let _ = conn.disconnect().await;
-            Ok::<_, crate::conn::Error>(mismatches)
+            Ok::<_, crate::conn::Error>(())
         });
     }
-    let mut all = Vec::new();
     let mut first_err = None;
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok(Ok(m)) => all.extend(m),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 first_err.get_or_insert(e);
             }
@@ -78,8 +102,58 @@ pub async fn verify_tables(
     if let Some(e) = first_err {
         return Err(e);
     }
+    let sums = sums.lock().unwrap_or_else(|p| p.into_inner());
+    let mut all: Vec<String> = jobs
+        .iter()
+        .zip(sums.iter())
+        .filter_map(|(job, got)| compare(&job.database, &job.table, got))
+        .collect();
     all.sort();
     Ok(all)
+}
+
+/// One read of a verification: a table, or a key range of it.
+struct Part {
+    index: usize,
+    range: Option<KeyRange>,
+}
+
+/// Rows below which a table is verified in one read.
+const SPLIT_ROWS: u64 = 200_000;
+
+/// Key ranges to read `job`'s table in: a few per connection for big integer-keyed tables.
+async fn verify_ranges(
+    conn: &mut Conn,
+    job: &VerifyJob,
+    parallel: usize,
+) -> Result<Vec<Option<KeyRange>>> {
+    let table = &job.table;
+    let key = integer_key(table);
+    let (Some(key), true) = (key, table.rows > SPLIT_ROWS && parallel > 1) else {
+        return Ok(vec![None]);
+    };
+    let sql = format!(
+        "SELECT MIN({0}), MAX({0}) FROM {1}",
+        quote_ident(key),
+        qualified(&job.database, &table.name)
+    );
+    let row: Option<MinMax> = conn
+        .query_first(&sql)
+        .await
+        .map_err(|e| crate::conn::Error::query(sql.clone(), e))?;
+    let bounds =
+        row.and_then(|(lo, hi)| Some((parse_bound(lo.as_deref())?, parse_bound(hi.as_deref())?)));
+    let per_part = table.rows.div_ceil(parallel as u64 * 4).max(SPLIT_ROWS / 4);
+    Ok(plan_ranges(Some(key), bounds, table.rows, per_part))
+}
+
+/// The primary key column when it is a single integer column.
+fn integer_key(table: &TableEntry) -> Option<&str> {
+    let [only] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let col = table.columns.iter().find(|c| &c.name == only)?;
+    is_integer_type(&col.data_type).then_some(only.as_str())
 }
 
 #[cfg(test)]
