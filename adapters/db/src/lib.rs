@@ -9,6 +9,7 @@ pub mod chunk;
 pub mod conn;
 pub mod consistency;
 pub mod db_rename;
+pub mod deferred_keys;
 pub mod discover;
 pub mod dump;
 pub mod flavor;

@@ -6,6 +6,7 @@
 //! `drop_existing` → `CREATE DATABASE IF NOT EXISTS` → `CREATE TABLE` (with `USE target`) →
 //! chunks over `parallel` connections (`foreign_key_checks = 0`, and `unique_checks = 0` on MySQL; on
 //! MySQL/MariaDB each chunk is one transaction, rolled back if its stream fails) →
+//! plain secondary keys of InnoDB tables added after their rows (deferred_keys) →
 //! SingleStore `AGGREGATOR SYNC AUTO_INCREMENT` → views, triggers, routines, events (objects
 //! files are mysql-client SQL: `DELIMITER` lines are honoured) → verification.
 //!
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 use crate::conn::{self, Conn, DbTarget, SESSION_SQL_MODE};
 use crate::db_rename::{create_database_if_not_exists, has_keyword, rename_qualifiers};
+use crate::deferred_keys;
 use crate::flavor::{self, Flavor};
 use crate::infile::{infile_stream, OpenReader};
 use crate::manifest::{Manifest, ManifestError, ObjectKind, TableEntry, MANIFEST_PATH};
@@ -246,9 +248,19 @@ pub async fn restore_native(
     );
     run_session_statements(&mut control, flavor).await?;
     handle_existing(&mut control, &plan, opts.drop_existing).await?;
-    let auto_increment = create_schema(&mut control, &source, &plan).await?;
+    let schema = create_schema(&mut control, &source, &plan, flavor).await?;
+    let auto_increment = schema.auto_increment;
 
-    let loaded = load_all(target, &source, flavor, &plan, opts.parallel, &progress).await?;
+    let loaded = load_all(
+        target,
+        &source,
+        flavor,
+        &plan,
+        schema.deferred_keys,
+        opts.parallel,
+        &progress,
+    )
+    .await?;
 
     for sql in post_load_statements(flavor, &auto_increment) {
         exec_schema(
@@ -424,12 +436,22 @@ fn split_file(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
 }
 
 /// Creates databases and tables; returns the tables that have an AUTO_INCREMENT column.
+/// What creating the schema leaves for later phases.
+struct CreatedSchema {
+    /// `(database, table)` pairs with an AUTO_INCREMENT column.
+    auto_increment: Vec<(String, String)>,
+    /// Per table in plan order: the `ALTER TABLE` adding its deferred secondary keys.
+    deferred_keys: Vec<Option<String>>,
+}
+
 async fn create_schema(
     conn: &mut Conn,
     source: &Arc<dyn SnapshotSource>,
     plan: &RestorePlan,
-) -> Result<Vec<(String, String)>> {
+    flavor: Flavor,
+) -> Result<CreatedSchema> {
     let mut auto_increment = Vec::new();
+    let mut deferred_keys = Vec::new();
     for db in &plan.databases {
         let bytes = read_file(source, &db.schema_path).await?;
         let mut created = false;
@@ -451,17 +473,28 @@ async fn create_schema(
                 qualified(&db.target, &table.name),
                 table.schema_path
             );
+            let mut deferred = None;
             for stmt in split_file(&table.schema_path, &bytes)? {
                 let stmt = rename_qualifiers(&stmt, &plan.renames);
                 if has_keyword(&stmt, "auto_increment") {
                     auto_increment.push((db.target.clone(), table.name.clone()));
                 }
-                run_bytes(conn, &stmt, object.clone()).await?;
+                match deferred_keys::split(&stmt, flavor) {
+                    Some(d) if deferred.is_none() && !table.chunks.is_empty() => {
+                        run_bytes(conn, &d.create, object.clone()).await?;
+                        deferred = Some(d.alter_sql(&db.target, &table.name));
+                    }
+                    _ => run_bytes(conn, &stmt, object.clone()).await?,
+                }
             }
+            deferred_keys.push(deferred);
         }
     }
     auto_increment.dedup();
-    Ok(auto_increment)
+    Ok(CreatedSchema {
+        auto_increment,
+        deferred_keys,
+    })
 }
 
 async fn use_database(conn: &mut Conn, db: &str) -> Result<()> {
@@ -589,6 +622,8 @@ struct LoadTotals {
 struct LoadShared {
     queue: Mutex<VecDeque<ChunkJob>>,
     remaining: Vec<AtomicUsize>,
+    /// Per table: secondary keys to add once its last chunk is in (taken by that worker).
+    deferred_keys: Vec<Mutex<Option<String>>>,
     failed: AtomicBool,
     source: Arc<dyn SnapshotSource>,
     progress: Arc<RestoreProgress>,
@@ -601,6 +636,7 @@ async fn load_all(
     source: &Arc<dyn SnapshotSource>,
     flavor: Flavor,
     plan: &RestorePlan,
+    deferred_keys: Vec<Option<String>>,
     parallel: usize,
     progress: &Arc<RestoreProgress>,
 ) -> Result<LoadTotals> {
@@ -635,6 +671,7 @@ async fn load_all(
     let shared = Arc::new(LoadShared {
         queue: Mutex::new(jobs),
         remaining,
+        deferred_keys: deferred_keys.into_iter().map(Mutex::new).collect(),
         failed: AtomicBool::new(false),
         source: source.clone(),
         progress: progress.clone(),
@@ -691,12 +728,30 @@ async fn load_worker(target: &DbTarget, shared: &LoadShared) -> Result<LoadTotal
         shared.progress.add_rows(job.rows);
         shared.progress.chunks_done.fetch_add(1, Ordering::Relaxed);
         if shared.remaining[job.table_index].fetch_sub(1, Ordering::SeqCst) == 1 {
+            add_deferred_keys(&mut conn, shared, &job).await?;
             shared.progress.tables_done.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(table = %qualified(&job.database, &job.table.name), "table loaded");
         }
     }
     let _ = conn.disconnect().await;
     Ok(totals)
+}
+
+/// Adds the secondary keys held back from a table's `CREATE TABLE`, now that its rows are in.
+async fn add_deferred_keys(conn: &mut Conn, shared: &LoadShared, job: &ChunkJob) -> Result<()> {
+    let alter = shared.deferred_keys[job.table_index]
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let Some(sql) = alter else { return Ok(()) };
+    let table = qualified(&job.database, &job.table.name);
+    tracing::debug!(table = %table, "adding secondary keys after loading");
+    conn.query_drop(&sql)
+        .await
+        .map_err(|source| RestoreError::Schema {
+            object: format!("the secondary keys of table {table} (added after loading)"),
+            source: Box::new(source),
+        })
 }
 
 /// Loads one chunk (in its own transaction where the flavor allows); returns its warnings.
