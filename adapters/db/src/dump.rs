@@ -19,7 +19,7 @@ use mysql_async::prelude::Queryable;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::checksum::{row_values, TableChecksum};
+use crate::checksum::{row_values, RowDigest, TableChecksum};
 use crate::chunk::{parse_bound, plan_ranges, MinMax};
 use crate::conn::{exec_drop, Conn, DbTarget, Error, Result};
 use crate::consistency::{self, ConsistencyMode, UNLOCK_SQL};
@@ -353,6 +353,7 @@ pub async fn prepare_dump(target: &DbTarget, opts: &DumpOptions) -> Result<Dump>
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         server,
         consistency: achieved,
+        row_digest: RowDigest::CURRENT,
         databases,
     };
     tracing::info!(consistency = ?achieved, entries = chunks.len(), "dump prepared");
@@ -832,7 +833,7 @@ async fn stream_rows(
         // Encoded straight into the block; the digest reads it back from there.
         let start = block.len();
         encode_row(&row_values(row), &mut block);
-        stats.checksum.add_line(&block[start..]);
+        stats.checksum.add_line(RowDigest::CURRENT, &block[start..]);
         block.push(b'\n');
         progress.rows.fetch_add(1, Ordering::Relaxed);
         if block.len() >= BLOCK_BYTES {

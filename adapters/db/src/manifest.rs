@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checksum::RowDigest;
+
 pub use crate::flavor::{Flavor, ServerInfo};
 
 /// Path of the manifest inside the snapshot.
@@ -24,6 +26,9 @@ pub struct Manifest {
     pub server: ServerInfo,
     /// The consistency actually achieved.
     pub consistency: Consistency,
+    /// Digest of the per-row sums in table checksums (absent = SHA-256, the first format).
+    #[serde(default)]
+    pub row_digest: RowDigest,
     /// Dumped databases, sorted by name.
     pub databases: Vec<DatabaseEntry>,
 }
@@ -303,6 +308,29 @@ mod tests {
     }
 
     #[test]
+    fn manifests_without_a_row_digest_are_sha256() {
+        let mut json: serde_json::Value = serde_json::from_slice(
+            &Manifest {
+                format: FORMAT.into(),
+                tool_version: "0".into(),
+                server: ServerInfo {
+                    flavor: Flavor::MariaDb,
+                    version: "10".into(),
+                },
+                consistency: Consistency::PerTable,
+                row_digest: RowDigest::Xxh3,
+                databases: vec![],
+            }
+            .to_json(),
+        )
+        .unwrap();
+        assert_eq!(json["row_digest"], "xxh3-64");
+        json.as_object_mut().unwrap().remove("row_digest");
+        let old = Manifest::from_json(json.to_string().as_bytes()).unwrap();
+        assert_eq!(old.row_digest, RowDigest::Sha256);
+    }
+
+    #[test]
     fn rejects_unknown_format() {
         let m = Manifest {
             format: "other/9".into(),
@@ -312,6 +340,7 @@ mod tests {
                 version: "10".into(),
             },
             consistency: Consistency::PerTable,
+            row_digest: RowDigest::CURRENT,
             databases: vec![],
         };
         assert!(matches!(
@@ -332,6 +361,7 @@ mod tests {
                 version: "8.5.32".into(),
             },
             consistency: Consistency::GlobalReadLock,
+            row_digest: RowDigest::CURRENT,
             databases: vec![DatabaseEntry {
                 name: "app db".into(),
                 schema_path: database_schema_path("app db"),

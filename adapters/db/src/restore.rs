@@ -301,7 +301,7 @@ pub async fn restore_native(
                 })
             })
             .collect();
-        report.mismatches = verify_tables(target, jobs, opts.parallel).await?;
+        report.mismatches = verify_tables(target, jobs, manifest.row_digest, opts.parallel).await?;
         report.verified = Some(report.mismatches.is_empty());
     }
     tracing::info!(

@@ -415,6 +415,7 @@ mod tests {
                 version: "10.11".into(),
             },
             consistency: Consistency::ConsistentSnapshot,
+            row_digest: Default::default(),
             databases: vec![
                 db("shop", &["orders", "users"]),
                 db("crm", &["users", "notes"]),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mysql_async::prelude::Queryable;
 
-use crate::checksum::{range_checksum, TableChecksum};
+use crate::checksum::{range_checksum, RowDigest, TableChecksum};
 use crate::chunk::{parse_bound, plan_ranges, MinMax};
 use crate::conn::{Conn, DbTarget, Result};
 use crate::discover::is_integer_type;
@@ -46,6 +46,7 @@ pub fn compare(db: &str, table: &TableEntry, got: &TableChecksum) -> Option<Stri
 pub async fn verify_tables(
     target: &DbTarget,
     jobs: Vec<VerifyJob>,
+    digest: RowDigest,
     parallel: usize,
 ) -> Result<Vec<String>> {
     if jobs.is_empty() {
@@ -76,8 +77,9 @@ pub async fn verify_tables(
                 let part = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 let Some(part) = part else { break };
                 let job = &jobs[part.index];
-                let got = range_checksum(&mut conn, &job.database, &job.table, part.range.as_ref())
-                    .await?;
+                let range = part.range.as_ref();
+                let got =
+                    range_checksum(&mut conn, &job.database, &job.table, range, digest).await?;
                 sums.lock().unwrap_or_else(|p| p.into_inner())[part.index].merge(got);
             }
             let _ = conn.disconnect().await;
@@ -163,7 +165,7 @@ mod tests {
     #[test]
     fn reports_row_and_checksum_differences() {
         let mut sum = TableChecksum::default();
-        sum.add_line(b"1\ta");
+        sum.add_line(RowDigest::Xxh3, b"1\ta");
         let table = TableEntry {
             name: "t".into(),
             schema_path: String::new(),
@@ -176,10 +178,10 @@ mod tests {
         };
         assert_eq!(compare("d", &table, &sum), None);
         let mut other = TableChecksum::default();
-        other.add_line(b"1\tb");
+        other.add_line(RowDigest::Xxh3, b"1\tb");
         let msg = compare("d", &table, &other).unwrap();
         assert!(msg.starts_with("`d`.`t`: restored 1 rows"), "{msg}");
-        other.add_line(b"2\tb");
+        other.add_line(RowDigest::Xxh3, b"2\tb");
         assert!(compare("d", &table, &other)
             .unwrap()
             .contains("restored 2 rows"));

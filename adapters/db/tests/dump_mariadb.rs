@@ -299,12 +299,14 @@ async fn check_checksums(target: &DbTarget, files: &BTreeMap<String, Vec<u8>>, m
             let mut from_files = TableChecksum::default();
             for c in &t.chunks {
                 for line in files[&c.path].split_inclusive(|&b| b == b'\n') {
-                    from_files.add_line(&line[..line.len() - 1]);
+                    from_files.add_line(m.row_digest, &line[..line.len() - 1]);
                 }
             }
             assert_eq!(from_files.to_string(), t.checksum, "{}", t.name);
             assert_eq!(from_files.rows, t.rows, "{}", t.name);
-            let live = table_checksum(&mut conn, &d.name, t).await.unwrap();
+            let live = table_checksum(&mut conn, &d.name, t, m.row_digest)
+                .await
+                .unwrap();
             assert_eq!(live, from_files, "{}", t.name);
         }
     }

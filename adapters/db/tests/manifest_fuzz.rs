@@ -62,6 +62,7 @@ fn manifest(databases: Vec<DatabaseEntry>) -> Manifest {
             version: "10.11".into(),
         },
         consistency: Consistency::ConsistentSnapshot,
+        row_digest: Default::default(),
         databases,
     }
 }
