@@ -80,21 +80,32 @@ python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$password_file"
 export RESTIC_PASSWORD_FILE=$password_file
 R() { restic --no-cache -q -r "$1" "${@:2}"; }
 
-results="$work/results" # .raw: round tool op seconds rss_kb; .extra: round tool key value
+results="$work/results" # .raw: round tool op seconds rss_kb cpu_s; .extra: round tool key value
 : >"$results.raw"
 : >"$results.extra"
 
-# measure ROUND TOOL OP OUTFILE CMD: runs CMD under bash with wall time and peak RSS.
+# server_ticks PID: user+system CPU ticks the server process has used so far.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+
+# measure ROUND TOOL OP OUTFILE CMD: runs CMD under bash with wall time, peak RSS and CPU
+# seconds (the tool's processes plus the database server the operation talks to: CPU time
+# does not depend on what else runs on the machine, wall time does).
 measure() {
-  local round=$1 tool=$2 op=$3 out=$4 cmd=$5 t0 t1 rss
+  local round=$1 tool=$2 op=$3 out=$4 cmd=$5 t0 t1 rss cpu server_pid s0 s1
+  server_pid=$SRC_PID
+  [ "$op" = restore ] && server_pid=$TGT_PID
+  s0=$(server_ticks "$server_pid")
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -f %M -o "$work/rss" bash -c "set -o pipefail; $cmd" >"$out" 2>"$work/err"; then
+  if ! /usr/bin/time -f '%M %U %S' -o "$work/rss" bash -c "set -o pipefail; $cmd" >"$out" 2>"$work/err"; then
     tail -n 20 "$work/err" >&2
     die "$tool $op failed (round $round)"
   fi
   t1=$(date +%s.%N)
-  rss=$(tail -n 1 "$work/rss")
-  printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$op" "$(awk "BEGIN { print $t1 - $t0 }")" "$rss" >>"$results.raw"
+  s1=$(server_ticks "$server_pid")
+  read -r rss cpu_u cpu_s < <(tail -n 1 "$work/rss")
+  cpu=$(awk "BEGIN { print $cpu_u + $cpu_s + ($s1 - $s0) / $clk_tck }")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$op" "$(awk "BEGIN { print $t1 - $t0 }")" "$rss" "$cpu" >>"$results.raw"
 }
 
 # restic_added FILE: data_added from `restic backup --json` output.
@@ -179,8 +190,8 @@ raw, extra, dump_bytes, scale, rounds, par, out = sys.argv[1:]
 dump_bytes = int(dump_bytes)
 runs = {}
 for line in open(raw):
-    rnd, tool, op, secs, rss = line.rstrip("\n").split("\t")
-    runs.setdefault((tool, op), []).append({"round": rnd, "seconds": float(secs), "rss_kb": int(rss)})
+    rnd, tool, op, secs, rss, cpu = line.rstrip("\n").split("\t")
+    runs.setdefault((tool, op), []).append({"round": rnd, "seconds": float(secs), "rss_kb": int(rss), "cpu_seconds": float(cpu)})
 info = {}
 for line in open(extra):
     rnd, tool, key, val = line.rstrip("\n").split("\t")
@@ -188,7 +199,7 @@ for line in open(extra):
 tools = sorted({t for t, _ in runs}, key=lambda t: ["baseline", "cairn", "mydumper"].index(t))
 summary = {}
 print()
-print("%-9s %-8s %9s %9s %11s %8s" % ("tool", "op", "median s", "MB/s", "peak RSS MB", "ratio"))
+print("%-9s %-8s %9s %9s %11s %8s %9s %9s" % ("tool", "op", "median s", "MB/s", "peak RSS MB", "speedup", "CPU s", "CPU gain"))
 for op in ("backup", "restore"):
     for tool in tools:
         rs = [r for r in runs.get((tool, op), []) if r["round"] != "incr"]
@@ -197,14 +208,18 @@ for op in ("backup", "restore"):
         med = statistics.median(r["seconds"] for r in rs)
         rss = max(r["rss_kb"] for r in rs) / 1024
         # Ratio per round (same machine state), then the median over rounds.
-        base = {r["round"]: r["seconds"] for r in runs.get(("baseline", op), [])}
-        ratios = [r["seconds"] / base[r["round"]] for r in rs if r["round"] in base]
+        base = {r["round"]: r for r in runs.get(("baseline", op), [])}
+        ratios = [r["seconds"] / base[r["round"]]["seconds"] for r in rs if r["round"] in base]
         ratio = statistics.median(ratios) if ratios else None
+        cpu = statistics.median(r["cpu_seconds"] for r in rs)
+        cpu_ratios = [base[r["round"]]["cpu_seconds"] / r["cpu_seconds"] for r in rs if r["round"] in base and r["cpu_seconds"] > 0]
+        cpu_gain = statistics.median(cpu_ratios) if cpu_ratios else None
         summary.setdefault(tool, {})[op] = {
             "median_seconds": med, "mb_per_s": dump_bytes / 1e6 / med, "peak_rss_mb": rss,
-            "time_ratio_vs_baseline": ratio, "runs": rs}
-        print("%-9s %-8s %9.2f %9.1f %11.0f %8s" % (tool, op, med, dump_bytes / 1e6 / med, rss,
-              "%.2f" % ratio if ratio else "-"))
+            "time_ratio_vs_baseline": ratio, "speedup_vs_baseline": 1 / ratio if ratio else None,
+            "median_cpu_seconds": cpu, "cpu_gain_vs_baseline": cpu_gain, "runs": rs}
+        print("%-9s %-8s %9.2f %9.1f %11.0f %8s %9.1f %9s" % (tool, op, med, dump_bytes / 1e6 / med, rss,
+              "%.2fx" % (1 / ratio) if ratio else "-", cpu, "%.2fx" % cpu_gain if cpu_gain else "-"))
 print()
 print("incremental backup (bytes added as % of the first full backup):")
 for tool in tools:

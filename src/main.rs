@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod panic_hook;
 mod password;
 mod progress;
 mod repo_access;
@@ -12,6 +13,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    panic_hook::install();
     let cli = cli::Cli::parse();
     telemetry::init(cli.global.verbose, cli.global.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -7,11 +7,14 @@ use std::path::Path;
 pub fn read_password_file(path: &Path, what: &str) -> Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} password file {}", path.display()))?;
-    Ok(text
+    let password = text
         .strip_suffix('\n')
         .map(|t| t.strip_suffix('\r').unwrap_or(t))
         .unwrap_or(&text)
-        .to_string())
+        .to_string();
+    // A panic message must never print it (see panic_hook).
+    cairn_core::world::secret::remember(&password);
+    Ok(password)
 }
 
 #[cfg(test)]

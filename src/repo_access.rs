@@ -76,9 +76,13 @@ impl RepoAccess {
             self.password.clone(),
         );
         let rt = Handle::current();
-        let repo = tokio::task::spawn_blocking(move || Repo::init(store, &label, &password, rt))
-            .await
-            .context("repository init task failed")??;
+        let repo = tokio::task::spawn_blocking(move || {
+            // An init killed before its config left a key that would shadow ours.
+            cairn_storage::interrupted_init::remove_keys_of_interrupted_init(&store, &label, &rt)?;
+            Repo::init(store, &label, &password, rt)
+        })
+        .await
+        .context("repository init task failed")??;
         Ok(Arc::new(repo))
     }
 }

@@ -27,3 +27,6 @@ mod retries;
 
 #[path = "decisions/invariants.rs"]
 mod invariants;
+
+#[path = "decisions/clock.rs"]
+mod clock;

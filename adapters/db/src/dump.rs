@@ -826,10 +826,10 @@ async fn stream_rows(
     tx: &mpsc::Sender<Msg>,
     progress: &DumpProgress,
 ) -> std::result::Result<ChunkStats, String> {
-    let mut result = conn.query_iter(sql).await.map_err(|e| e.to_string())?;
+    let mut result = conn.query_iter(sql).await.map_err(read_error)?;
     let mut stats = ChunkStats::default();
     let mut block = Vec::with_capacity(BLOCK_BYTES + 64 * 1024);
-    while let Some(row) = result.next().await.map_err(|e| e.to_string())? {
+    while let Some(row) = result.next().await.map_err(read_error)? {
         // Encoded straight into the block; the digest reads it back from there.
         let start = block.len();
         encode_row(&row_values(row), &mut block);
@@ -844,6 +844,19 @@ async fn stream_rows(
         send_block(&mut block, tx, &mut stats, progress).await?;
     }
     Ok(stats)
+}
+
+/// Why reading rows failed, in words a user can act on.
+fn read_error(e: mysql_async::Error) -> String {
+    match e {
+        // The driver reports a dropped connection as a bare I/O error ("bytes remaining on
+        // stream"), which says nothing about the cause.
+        mysql_async::Error::Io(io) => format!(
+            "the connection to the server was lost ({io}); was the server restarted or the \
+             connection killed? back up again once it is reachable"
+        ),
+        other => other.to_string(),
+    }
 }
 
 async fn send_block(

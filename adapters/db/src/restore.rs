@@ -163,6 +163,15 @@ pub enum RestoreError {
         #[source]
         source: Box<mysql_async::Error>,
     },
+    /// Loading failed; the tables it left incomplete were dropped.
+    #[error("{source}; the restore dropped the tables it could not load completely ({dropped}), so none is left half-restored")]
+    Incomplete {
+        /// The failure.
+        #[source]
+        source: Box<RestoreError>,
+        /// The dropped tables, qualified and comma-separated.
+        dropped: String,
+    },
     /// An option that this restore format cannot honour.
     #[error("{0}")]
     Unsupported(String),
@@ -191,6 +200,7 @@ impl RestoreError {
             RestoreError::Split { .. } | RestoreError::ObjectsFile { .. } => "BadSql",
             RestoreError::ChunkLoad { .. } | RestoreError::ChunkRows { .. } => "LoadFailed",
             RestoreError::Statement { .. } => "StatementFailed",
+            RestoreError::Incomplete { source, .. } => source.category(),
             RestoreError::Unsupported(_) => "Unsupported",
             RestoreError::Internal(_) => "Internal",
         }
@@ -706,8 +716,56 @@ async fn load_all(
         }
     }
     match first_err {
-        Some(e) => Err(e),
+        Some(e) => Err(drop_incomplete_tables(target, plan, &shared.remaining, e).await),
         None => Ok(totals),
+    }
+}
+
+/// After a failed load (every worker has stopped): drops each table this restore created
+/// whose chunks did not all load, so no table is left with part of its rows.
+async fn drop_incomplete_tables(
+    target: &DbTarget,
+    plan: &RestorePlan,
+    remaining: &[AtomicUsize],
+    cause: RestoreError,
+) -> RestoreError {
+    let tables = plan.databases.iter().flat_map(|d| {
+        d.tables
+            .iter()
+            .map(move |t| (d.target.as_str(), t.name.as_str()))
+    });
+    let incomplete: Vec<String> = tables
+        .zip(remaining)
+        .filter(|(_, left)| left.load(Ordering::SeqCst) > 0)
+        .map(|((db, table), _)| qualified(db, table))
+        .collect();
+    if incomplete.is_empty() {
+        return cause;
+    }
+    let dropped = async {
+        let mut conn = target.connect().await.ok()?;
+        for table in &incomplete {
+            if let Err(e) = conn
+                .query_drop(format!("DROP TABLE IF EXISTS {table}"))
+                .await
+            {
+                tracing::warn!(table = %table, error = %e, "cannot drop a partly restored table");
+                return None;
+            }
+        }
+        let _ = conn.disconnect().await;
+        Some(())
+    }
+    .await;
+    match dropped {
+        Some(()) => {
+            tracing::warn!(tables = %incomplete.join(", "), "dropped the tables the failed restore left incomplete");
+            RestoreError::Incomplete {
+                source: Box::new(cause),
+                dropped: incomplete.join(", "),
+            }
+        }
+        None => cause,
     }
 }
 
@@ -728,7 +786,11 @@ async fn load_worker(target: &DbTarget, shared: &LoadShared) -> Result<LoadTotal
         shared.progress.add_rows(job.rows);
         shared.progress.chunks_done.fetch_add(1, Ordering::Relaxed);
         if shared.remaining[job.table_index].fetch_sub(1, Ordering::SeqCst) == 1 {
-            add_deferred_keys(&mut conn, shared, &job).await?;
+            if let Err(e) = add_deferred_keys(&mut conn, shared, &job).await {
+                // Rows without their keys are not a restored table: count it as incomplete.
+                shared.remaining[job.table_index].fetch_add(1, Ordering::SeqCst);
+                return Err(e);
+            }
             shared.progress.tables_done.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(table = %qualified(&job.database, &job.table.name), "table loaded");
         }

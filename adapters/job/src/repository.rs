@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use cairn_storage::interrupted_init::remove_keys_of_interrupted_init;
 use cairn_storage::{Password, Repo};
 use tokio::runtime::Handle;
 
@@ -38,6 +39,9 @@ pub(crate) async fn open_repo(
         tokio::task::spawn_blocking(move || {
             match Repo::open(store.clone(), &label, &password, rt.clone()) {
                 Err(cairn_storage::Error::NotInitialised { .. }) if create => {
+                    // A job killed mid-init left a key without a config: it would
+                    // shadow the new init's key.
+                    remove_keys_of_interrupted_init(&store, &label, &rt)?;
                     Repo::init(store, &label, &password, rt)
                 }
                 other => other,

@@ -22,6 +22,9 @@ pub struct RunArgs {
     /// How executor jobs run: tasks inside the daemon, or `cairn exec` subprocesses.
     #[arg(long, value_enum, default_value_t = ExecutorArg::InProcess)]
     pub executor: ExecutorArg,
+    /// Most executor jobs running at once (default: one per CPU); later ones wait.
+    #[arg(long)]
+    pub max_jobs: Option<usize>,
     /// With --once: give up after this many seconds without progress.
     #[arg(long, default_value_t = 120)]
     pub stall_timeout: u64,
@@ -47,6 +50,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         state: args.state,
         once: args.once,
         mode,
+        max_jobs: args.max_jobs,
         loop_options: LoopOptions {
             once: args.once,
             stall_after: std::time::Duration::from_secs(args.stall_timeout),
@@ -166,7 +170,7 @@ pub fn get(args: GetArgs) -> anyhow::Result<()> {
         namespace: args.namespace,
         output: args.output,
     };
-    print!("{}", crate::get::get(&state, &query, chrono::Utc::now())?);
+    print!("{}", crate::get::get(&state, &query, crate::clock::now())?);
     Ok(())
 }
 
@@ -194,7 +198,7 @@ pub fn describe(args: DescribeArgs) -> anyhow::Result<()> {
         kind,
         &args.name,
         args.namespace.as_deref(),
-        chrono::Utc::now(),
+        crate::clock::now(),
     )?;
     print!("{text}");
     Ok(())
@@ -214,7 +218,7 @@ pub struct ApplyArgs {
 /// Runs `cairn apply`.
 pub fn apply(args: ApplyArgs) -> anyhow::Result<()> {
     let mut state = crate::store::StateDir::open(&args.state)?;
-    let outcome = crate::apply::apply(&mut state, &args.files, chrono::Utc::now())?;
+    let outcome = crate::apply::apply(&mut state, &args.files, crate::clock::now())?;
     for line in outcome.lines {
         println!("{line}");
     }
@@ -245,7 +249,7 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
         kind,
         &args.name,
         args.namespace.as_deref(),
-        chrono::Utc::now(),
+        crate::clock::now(),
     )?;
     println!("{}", outcome.line);
     Ok(())

@@ -74,19 +74,27 @@ impl StateLock {
     }
 }
 
-/// Resolves when the process is asked to stop (SIGTERM or SIGINT).
-pub async fn stop_requested() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves when the process is asked to stop (SIGTERM or SIGINT). The handlers are
+/// installed when this is called, not when the future is first polled: a stop request
+/// during start-up (loading the state, the first turn) is then a graceful stop too,
+/// instead of the default action of SIGTERM, which kills the daemon on the spot.
+pub fn stop_requested() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = wait(term.take()) => {}
+            _ = wait(int.take()) => {}
         }
-    };
-    tokio::select! {
-        _ = term => {}
-        _ = tokio::signal::ctrl_c() => {}
     }
 }
 
@@ -106,5 +114,19 @@ mod tests {
         );
         drop(first);
         StateLock::acquire(dir.path()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stop_requested_before_the_future_is_polled_is_not_lost() {
+        let stop = stop_requested();
+        // SIGTERM arrives while the daemon still loads its state (nothing polls `stop`).
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        tokio::time::timeout(std::time::Duration::from_secs(10), stop)
+            .await
+            .expect("the stop request was seen");
     }
 }

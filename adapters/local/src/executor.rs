@@ -15,10 +15,12 @@ use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectKey, ObjectRef, Outco
 use cairn_job::inputs::storage_of;
 use cairn_job::StorageAccess;
 use cairn_storage::Password;
-use chrono::Utc;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tokio::task::{AbortHandle, Id, JoinSet};
 use tracing::{info, warn};
 
+use crate::clock;
 use crate::executor_hook::{exec_command, run_hook};
 use crate::executor_job::{prepare, run_prepared, run_subprocess, JobMode};
 use crate::executor_storage::{forget, init_backend, wipe, write_file, Listing};
@@ -27,6 +29,7 @@ use crate::executor_storage::{forget, init_backend, wipe, write_file, Listing};
 pub struct Executor {
     base: PathBuf,
     mode: JobMode,
+    job_slots: Arc<Semaphore>,
     tasks: JoinSet<Vec<Fact>>,
     jobs: BTreeMap<JobKey, AbortHandle>,
     job_ids: BTreeMap<Id, JobKey>,
@@ -38,10 +41,17 @@ impl Executor {
         Self {
             base,
             mode,
+            job_slots: Arc::new(Semaphore::new(default_job_limit())),
             tasks: JoinSet::new(),
             jobs: BTreeMap::new(),
             job_ids: BTreeMap::new(),
         }
+    }
+
+    /// At most `limit` executor jobs run at once (at least one); the others wait.
+    pub fn with_job_limit(mut self, limit: usize) -> Self {
+        self.job_slots = Arc::new(Semaphore::new(limit.max(1)));
+        self
     }
 
     /// Whether any task is still running.
@@ -73,7 +83,7 @@ impl Executor {
                     Fact::BackendInitialized {
                         storage: key,
                         outcome,
-                        at: Utc::now(),
+                        at: clock::now(),
                         repositories: listing.repositories,
                         snapshots: listing.snapshots,
                     }
@@ -96,7 +106,7 @@ impl Executor {
                         storage: key,
                         path,
                         outcome,
-                        at: Utc::now(),
+                        at: clock::now(),
                     }
                 })
             }
@@ -118,7 +128,7 @@ impl Executor {
                         snapshot,
                         path,
                         outcome,
-                        at: Utc::now(),
+                        at: clock::now(),
                     }
                 })
             }
@@ -141,7 +151,7 @@ impl Executor {
                         snapshot: snap,
                         metadata_path,
                         outcome,
-                        at: Utc::now(),
+                        at: clock::now(),
                     }
                 })
             }
@@ -157,7 +167,7 @@ impl Executor {
                         storage: key,
                         path,
                         outcome,
-                        at: Utc::now(),
+                        at: clock::now(),
                     }
                 })
             }
@@ -210,18 +220,22 @@ impl Executor {
         }
         let key = spec.key.clone();
         let spec = spec.clone();
+        let slots = self.job_slots.clone();
         let handle = match &self.mode {
             JobMode::InProcess => {
                 let prepared = prepare(world, &spec, &self.base);
                 self.tasks.spawn(async move {
+                    let _slot = slots.acquire_owned().await;
                     let report = run_prepared(&spec, prepared).await;
-                    vec![report.into_fact(spec.key.clone(), Utc::now())]
+                    vec![report.into_fact(spec.key.clone(), clock::now())]
                 })
             }
             JobMode::Subprocess { exe, state } => {
                 let (exe, state) = (exe.clone(), state.clone());
-                self.tasks
-                    .spawn(async move { vec![run_subprocess(&exe, &state, &spec).await] })
+                self.tasks.spawn(async move {
+                    let _slot = slots.acquire_owned().await;
+                    vec![run_subprocess(&exe, &state, &spec).await]
+                })
             }
         };
         info!(job = %key.session, kind = ?key.kind, "executor job started");
@@ -229,7 +243,7 @@ impl Executor {
         self.jobs.insert(key.clone(), handle);
         vec![Fact::JobStarted {
             job: key,
-            at: Utc::now(),
+            at: clock::now(),
         }]
     }
 
@@ -266,6 +280,18 @@ impl Executor {
     /// reports nothing (the core already counted it failed); a panicked one vanished.
     pub async fn next(&mut self) -> Option<Vec<Fact>> {
         let joined = self.tasks.join_next_with_id().await?;
+        Some(self.joined(joined))
+    }
+
+    /// The facts of a task that has already finished, without waiting; `None` when
+    /// none has. The loop drains these before each turn: taking one result per turn
+    /// falls behind as soon as tasks finish faster than turns run (many schedules).
+    pub fn try_next(&mut self) -> Option<Vec<Fact>> {
+        let joined = self.tasks.try_join_next_with_id()?;
+        Some(self.joined(joined))
+    }
+
+    fn joined(&mut self, joined: Result<(Id, Vec<Fact>), tokio::task::JoinError>) -> Vec<Fact> {
         let (id, facts) = match joined {
             Ok((id, facts)) => (id, facts),
             Err(err) => {
@@ -274,20 +300,19 @@ impl Executor {
                 if let Some(key) = &key {
                     self.jobs.remove(key);
                 }
-                let facts = match key {
+                return match key {
                     Some(job) if err.is_panic() => vec![Fact::JobVanished {
                         job,
-                        at: Utc::now(),
+                        at: clock::now(),
                     }],
                     _ => Vec::new(),
                 };
-                return Some(facts);
             }
         };
         if let Some(key) = self.job_ids.remove(&id) {
             self.jobs.remove(&key);
         }
-        Some(facts)
+        facts
     }
 
     /// Stops every task (graceful shutdown: unfinished jobs are found vanished at the
@@ -297,6 +322,13 @@ impl Executor {
         self.jobs.clear();
         self.job_ids.clear();
     }
+}
+
+/// Jobs running at once unless told otherwise: one per CPU. Dumps, compression and
+/// key derivation are CPU-bound; more jobs than CPUs only slow each other down and
+/// starve the control loop, so schedules fire late and slots are missed.
+pub fn default_job_limit() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// `RESTIC_PASSWORD` of the Repository holding `snapshot`, for forgetting its data.
@@ -315,4 +347,48 @@ fn snapshot_password(world: &World, snapshot: &ObjectKey) -> Option<Password> {
         .data
         .get(KEY_RESTIC_PASSWORD)
         .map(|v| Password::new(v.expose()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::api::Kind;
+    use std::time::Duration;
+
+    /// Regression: the loop took one task result per turn, so with 50 schedules the
+    /// results of finished backups queued behind slower turns and sessions stayed
+    /// Running for minutes. Every finished task is now taken at once.
+    #[tokio::test]
+    async fn every_finished_task_is_taken_without_waiting() {
+        let mut executor = Executor::new(PathBuf::from("/"), JobMode::InProcess);
+        let world = World::new();
+        for name in ["a", "b", "c"] {
+            let storage = ObjectRef {
+                kind: Kind::BackupStorage,
+                key: ObjectKey::new("ns".to_owned(), name.to_owned()),
+            };
+            // The storage is unknown: each task fails at once with a fact.
+            executor.dispatch(
+                &world,
+                &Effect::WipeData {
+                    storage,
+                    path: String::new(),
+                },
+            );
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut taken = 0;
+        while taken < 3 && tokio::time::Instant::now() < deadline {
+            match executor.try_next() {
+                Some(facts) => {
+                    assert_eq!(facts.len(), 1);
+                    taken += 1;
+                }
+                None => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        assert_eq!(taken, 3);
+        assert!(!executor.busy());
+        assert!(executor.try_next().is_none());
+    }
 }

@@ -7,7 +7,6 @@ use std::process::Stdio;
 use cairn_core::job::{JobKind, JobSpec};
 use cairn_core::world::{Fact, World};
 use cairn_job::{resolve_inputs, run_backup, run_restore, HostStyle, JobInputs, JobReport};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
@@ -86,7 +85,7 @@ pub async fn run_subprocess(exe: &Path, state: &Path, spec: &JobSpec) -> Fact {
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     let output = cmd.output().await;
-    let at = Utc::now();
+    let at = crate::clock::now();
     let vanished = Fact::JobVanished {
         job: spec.key.clone(),
         at,

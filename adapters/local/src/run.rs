@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use cairn_core::world::World;
 use chrono::{DateTime, Utc};
-use tracing::{info, warn};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info, warn};
 
 use crate::clock;
 use crate::daemon::{stop_requested, StateLock};
@@ -26,6 +28,8 @@ pub struct RunOptions {
     pub once: bool,
     /// How executor jobs run.
     pub mode: JobMode,
+    /// Most executor jobs at once (`None`: one per CPU).
+    pub max_jobs: Option<usize>,
     /// Loop settings.
     pub loop_options: LoopOptions,
 }
@@ -50,6 +54,9 @@ pub enum RunError {
     Cwd(std::io::Error),
 }
 
+/// A turn taking this long is logged as a warning with where its time went.
+const SLOW_TURN: Duration = Duration::from_secs(1);
+
 /// The state directory as the loop's store: each turn holds the writer lock around
 /// refresh → decide → save, so `cairn apply` and `cairn trigger` interleave safely.
 struct DirStore(StateDir);
@@ -61,10 +68,32 @@ impl StateStore for DirStore {
         now: DateTime<Utc>,
         step: &mut dyn FnMut(&mut World),
     ) -> Result<bool, String> {
+        let started = Instant::now();
         let _lock = self.0.lock().map_err(|e| e.to_string())?;
         let facts = self.0.refresh(world, now).map_err(|e| e.to_string())?;
+        let refreshed = started.elapsed();
         step(world);
-        self.0.save_world(world).map_err(|e| e.to_string())?;
+        let decided = started.elapsed();
+        let saved = self.0.save_world(world).map_err(|e| e.to_string())?;
+        let took = started.elapsed();
+        // Schedules fire late when turns are slow: say where the time went.
+        let level_warn = took >= SLOW_TURN;
+        if level_warn || tracing::enabled!(tracing::Level::DEBUG) {
+            let (refresh_ms, decide_ms, save_ms) = (
+                refreshed.as_millis(),
+                (decided - refreshed).as_millis(),
+                (took - decided).as_millis(),
+            );
+            let written = saved.written.len() + saved.removed.len();
+            if level_warn {
+                warn!(
+                    refresh_ms,
+                    decide_ms, save_ms, written, "slow control loop turn"
+                );
+            } else {
+                debug!(refresh_ms, decide_ms, save_ms, written, "turn");
+            }
+        }
         Ok(!facts.is_empty())
     }
 
@@ -79,6 +108,8 @@ impl StateStore for DirStore {
 
 /// Runs the control plane; the exit it reached.
 pub async fn run(options: RunOptions) -> Result<Exit, RunError> {
+    // First: a stop request during start-up must be graceful too.
+    let stop = stop_requested();
     let loaded = load_paths(&options.files)?;
     let _daemon = StateLock::acquire(&options.state)?;
     let mut dir = StateDir::open(&options.state)?;
@@ -89,7 +120,10 @@ pub async fn run(options: RunOptions) -> Result<Exit, RunError> {
         dir.load_world()?
     };
     let base = std::env::current_dir().map_err(RunError::Cwd)?;
-    let executor = Executor::new(base, options.mode.clone());
+    let mut executor = Executor::new(base, options.mode.clone());
+    if let Some(limit) = options.max_jobs {
+        executor = executor.with_job_limit(limit);
+    }
     let loop_options = LoopOptions {
         once: options.once,
         ..options.loop_options.clone()
@@ -103,7 +137,7 @@ pub async fn run(options: RunOptions) -> Result<Exit, RunError> {
         once = options.once,
         "control plane started"
     );
-    let exit = runtime.run(stop_requested()).await?;
+    let exit = runtime.run(stop).await?;
     match &exit {
         Exit::Done { failed } if failed.is_empty() => info!("every session finished"),
         Exit::Done { failed } => warn!(

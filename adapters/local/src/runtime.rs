@@ -96,11 +96,11 @@ impl<S: StateStore> Runtime<S> {
     /// A loop over `world` (as loaded from `store`).
     pub fn new(world: World, store: S, executor: Executor, options: LoopOptions) -> Self {
         Self {
+            failures: Failures::since(&world),
             world,
             store,
             executor,
             options,
-            failures: Failures::default(),
         }
     }
 
@@ -156,6 +156,10 @@ impl<S: StateStore> Runtime<S> {
         tokio::pin!(stop);
         let mut last_change = Instant::now();
         loop {
+            while let Some(facts) = self.executor.try_next() {
+                self.observe_all(facts);
+                last_change = Instant::now();
+            }
             let now = clock::now();
             let mut settled = (Vec::new(), None);
             let changed_by_user = self
@@ -189,7 +193,17 @@ impl<S: StateStore> Runtime<S> {
                 }
             }
             let sleep = clock::until(wakeup, clock::now());
+            // A stop request wins over more work: with many schedules another task result
+            // or wakeup is nearly always ready too, and a random pick delayed SIGTERM by
+            // several slow turns, each creating sessions.
             tokio::select! {
+                biased;
+                () = &mut stop => {
+                    info!("stop requested: stopping running tasks and saving the state");
+                    self.executor.shutdown().await;
+                    self.store.save(&self.world).map_err(RuntimeError::Store)?;
+                    return Ok(Exit::Stopped);
+                }
                 facts = self.executor.next(), if self.executor.busy() => {
                     if let Some(facts) = facts {
                         self.observe_all(facts);
@@ -197,12 +211,6 @@ impl<S: StateStore> Runtime<S> {
                     last_change = Instant::now();
                 }
                 () = tokio::time::sleep(sleep) => {}
-                () = &mut stop => {
-                    info!("stop requested: stopping running tasks and saving the state");
-                    self.executor.shutdown().await;
-                    self.store.save(&self.world).map_err(RuntimeError::Store)?;
-                    return Ok(Exit::Stopped);
-                }
             }
         }
     }

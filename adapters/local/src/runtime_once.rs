@@ -15,30 +15,53 @@ use cairn_core::world::World;
 pub struct Failures {
     /// `BackupSession ns/name` or `RestoreSession ns/name`, with the phase.
     pub sessions: BTreeSet<String>,
+    /// Failures already in the state when the run started: a past run's, not this one's
+    /// (else every `--once` after a failure would fail until the history forgets it).
+    before: BTreeSet<String>,
 }
 
 impl Failures {
-    /// Records every session of `world` that is failed for good.
-    pub fn record(&mut self, world: &World) {
-        for (key, s) in &world.backup_sessions {
-            if backup_phase(s) == Some(BackupSessionPhase::Failed) && !retry_owed(s) && !retried(s)
-            {
-                self.sessions.insert(format!("BackupSession {key} Failed"));
-            }
-        }
-        for (key, r) in &world.restore_sessions {
-            let phase = r.status.as_ref().and_then(|s| s.phase);
-            if matches!(
-                phase,
-                Some(RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
-            ) {
-                self.sessions.insert(format!(
-                    "RestoreSession {key} {phase:?}",
-                    phase = phase.unwrap_or(RestorePhase::Unknown)
-                ));
-            }
+    /// Failures of a run starting on `world`.
+    pub fn since(world: &World) -> Self {
+        Self {
+            sessions: BTreeSet::new(),
+            before: failed_for_good(world).collect(),
         }
     }
+
+    /// Records every session of `world` that is failed for good (and was not at the start).
+    pub fn record(&mut self, world: &World) {
+        let new: Vec<String> = failed_for_good(world)
+            .filter(|s| !self.before.contains(s))
+            .collect();
+        self.sessions.extend(new);
+    }
+}
+
+/// `BackupSession ns/name Failed`, `RestoreSession ns/name PHASE` of each session of
+/// `world` that failed for good.
+fn failed_for_good(world: &World) -> impl Iterator<Item = String> + '_ {
+    let backups = world
+        .backup_sessions
+        .iter()
+        .filter(|(_, s)| {
+            backup_phase(s) == Some(BackupSessionPhase::Failed) && !retry_owed(s) && !retried(s)
+        })
+        .map(|(key, _)| format!("BackupSession {key} Failed"));
+    let restores = world.restore_sessions.iter().filter_map(|(key, r)| {
+        let phase = r.status.as_ref().and_then(|s| s.phase);
+        matches!(
+            phase,
+            Some(RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
+        )
+        .then(|| {
+            format!(
+                "RestoreSession {key} {phase:?}",
+                phase = phase.unwrap_or(RestorePhase::Unknown)
+            )
+        })
+    });
+    backups.chain(restores)
 }
 
 fn backup_phase(s: &BackupSession) -> Option<BackupSessionPhase> {
@@ -94,4 +117,39 @@ pub fn waiting_for(world: &World) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::world::ObjectKey;
+
+    fn failed_session(name: &str) -> BackupSession {
+        serde_yaml::from_str(&format!(
+            "metadata: {{name: {name}, namespace: demo}}\n\
+             spec: {{invoker: {{apiGroup: core.kubestash.com, kind: BackupConfiguration, name: bc}}, session: full}}\n\
+             status: {{phase: Failed}}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failure_of_a_past_run_is_not_this_runs() {
+        let mut world = World::default();
+        world
+            .backup_sessions
+            .insert(ObjectKey::new("demo", "old"), failed_session("old"));
+        let mut failures = Failures::since(&world);
+        failures.record(&world);
+        assert!(failures.sessions.is_empty(), "{:?}", failures.sessions);
+
+        world
+            .backup_sessions
+            .insert(ObjectKey::new("demo", "new"), failed_session("new"));
+        failures.record(&world);
+        assert_eq!(
+            failures.sessions.iter().collect::<Vec<_>>(),
+            ["BackupSession demo/new Failed"]
+        );
+    }
 }

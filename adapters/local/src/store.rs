@@ -10,7 +10,7 @@
 //! up what `cairn apply`/`cairn delete` wrote. [`apply_manifests`] turns loaded
 //! manifests into the user facts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::manifest_kind::ManifestKind;
-use crate::store_atomic::{is_temp, remove_durably, write_atomic};
+use crate::store_atomic::{is_temp, remove_all_durably, write_all_atomic};
 use crate::store_layout::{StatePath, FACTS, OBJECTS};
 use crate::store_lock::{process_alive, StateLock};
 use crate::store_version::{resource_version, stamp};
@@ -127,7 +127,7 @@ impl StateDir {
     /// Writes what changed in `world` since the last read or write: one atomic write
     /// per changed file (Secrets 0600), removal of files whose object is gone.
     pub fn save_world(&mut self, world: &World) -> Result<SaveReport> {
-        self.save_world_at(world, chrono::Utc::now())
+        self.save_world_at(world, crate::clock::now())
     }
 
     /// [`StateDir::save_world`] with `now` as the creation time of objects that have
@@ -136,6 +136,7 @@ impl StateDir {
         let created = Value::String(now.to_rfc3339_opts(SecondsFormat::Secs, true));
         let mut report = SaveReport::default();
         let desired = render(world);
+        let mut changed = Vec::new();
         for (path, rendered) in desired.iter() {
             let cached = self.cache.get(path);
             let next = match rendered {
@@ -161,17 +162,22 @@ impl StateDir {
                 }
             };
             if let Some(next) = next {
-                let file = self.path_of(path);
-                write_atomic(&file, next.text.as_bytes(), path.is_private()).map_err(|source| {
-                    StoreError::Io {
-                        path: file,
-                        action: "write",
-                        source,
-                    }
-                })?;
-                report.written.push(path.relative());
-                self.cache.insert(path.clone(), next);
+                changed.push((path.clone(), next));
             }
+        }
+        // One batch: the cache learns of the writes only once all of them are durable.
+        let files: Vec<_> = changed
+            .iter()
+            .map(|(path, next)| (self.path_of(path), next.text.as_bytes(), path.is_private()))
+            .collect();
+        write_all_atomic(&files).map_err(|(path, source)| StoreError::Io {
+            path,
+            action: "write",
+            source,
+        })?;
+        for (path, next) in changed {
+            report.written.push(path.relative());
+            self.cache.insert(path, next);
         }
         let gone: Vec<StatePath> = self
             .cache
@@ -179,13 +185,13 @@ impl StateDir {
             .filter(|p| !desired.contains_key(p))
             .cloned()
             .collect();
+        let files: Vec<PathBuf> = gone.iter().map(|p| self.path_of(p)).collect();
+        remove_all_durably(&files).map_err(|(path, source)| StoreError::Io {
+            path,
+            action: "remove",
+            source,
+        })?;
         for path in gone {
-            let file = self.path_of(&path);
-            remove_durably(&file).map_err(|source| StoreError::Io {
-                path: file,
-                action: "remove",
-                source,
-            })?;
             report.removed.push(path.relative());
             self.cache.remove(&path);
         }
@@ -196,15 +202,30 @@ impl StateDir {
     /// a crashed writer are removed.
     pub(crate) fn scan(&self, clean: bool) -> Result<BTreeMap<StatePath, Cached>> {
         let mut out = BTreeMap::new();
-        self.scan_dir(&self.root.clone(), clean, &mut out)?;
+        let mut present = BTreeSet::new();
+        self.scan_dir(&self.root.clone(), clean, false, &mut out, &mut present)?;
         Ok(out)
+    }
+
+    /// Files whose text differs from what this handle last read or wrote (parsed), and
+    /// every state file present. A daemon refreshes on every turn: parsing only what
+    /// changed keeps a turn cheap when the directory holds thousands of objects.
+    pub(crate) fn scan_changes(
+        &self,
+    ) -> Result<(BTreeMap<StatePath, Cached>, BTreeSet<StatePath>)> {
+        let mut out = BTreeMap::new();
+        let mut present = BTreeSet::new();
+        self.scan_dir(&self.root.clone(), false, true, &mut out, &mut present)?;
+        Ok((out, present))
     }
 
     fn scan_dir(
         &self,
         dir: &Path,
         clean: bool,
+        changed_only: bool,
         out: &mut BTreeMap<StatePath, Cached>,
+        present: &mut BTreeSet<StatePath>,
     ) -> Result<()> {
         let io = |path: &Path, action, source| StoreError::Io {
             path: path.to_owned(),
@@ -223,7 +244,7 @@ impl StateDir {
                 continue;
             }
             if path.is_dir() {
-                self.scan_dir(&path, clean, out)?;
+                self.scan_dir(&path, clean, changed_only, out, present)?;
                 continue;
             }
             let relative = path.strip_prefix(&self.root).unwrap_or(&path);
@@ -231,6 +252,10 @@ impl StateDir {
                 continue; // the lock file, notes a user left, ...
             };
             let text = fs::read_to_string(&path).map_err(|e| io(&path, "read", e))?;
+            present.insert(state_path.clone());
+            if changed_only && self.cache.get(&state_path).map(|c| &c.text) == Some(&text) {
+                continue;
+            }
             let value = match &state_path {
                 StatePath::Object(..) => {
                     Some(

@@ -16,15 +16,12 @@ impl StateDir {
     /// objects whose file was removed. Hold [`StateDir::lock`] around this and the
     /// next `save_world`.
     pub fn refresh(&mut self, world: &mut World, now: DateTime<Utc>) -> Result<Vec<Fact>> {
-        let disk = self.scan(false)?;
+        let (changed, present) = self.scan_changes()?;
         let mut facts = Vec::new();
-        for (path, cached) in &disk {
+        for (path, cached) in &changed {
             let StatePath::Object(kind, key) = path else {
                 continue;
             };
-            if self.cache.get(path).map(|c| &c.text) == Some(&cached.text) {
-                continue;
-            }
             let value = cached.value.clone().unwrap_or_default();
             let parsed = parse_object(*kind, key, value).map_err(|source| StoreError::Corrupt {
                 path: self.path_of(path),
@@ -50,7 +47,7 @@ impl StateDir {
         let gone: Vec<StatePath> = self
             .cache
             .keys()
-            .filter(|p| matches!(p, StatePath::Object(..)) && !disk.contains_key(p))
+            .filter(|p| matches!(p, StatePath::Object(..)) && !present.contains(*p))
             .cloned()
             .collect();
         for path in gone {
@@ -69,8 +66,10 @@ impl StateDir {
             }
             self.cache.remove(&path);
         }
+        // Unchanged files were counted when this handle last read or wrote them.
         self.revision = self.revision.max(
-            disk.values()
+            changed
+                .values()
                 .filter_map(|c| c.value.as_ref())
                 .map(crate::store_version::resource_version)
                 .max()

@@ -77,7 +77,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A rustic_core operation failed.
-    #[error("{op} on repository {repo} failed: {source}")]
+    #[error("{op} on repository {repo} failed: {}", one_line(source))]
     Rustic {
         /// The operation.
         op: &'static str,
@@ -215,5 +215,132 @@ pub(crate) fn rustic<'a>(
         op,
         repo: repo.to_owned(),
         source,
+    }
+}
+
+/// A rustic error as one line: its message, then each cause once. Its `Display` is a
+/// multi-line report (section titles, the cause's source twice, a backtrace when
+/// RUST_BACKTRACE is set) that would end up verbatim in a Snapshot's status and in
+/// one-line CLI errors; causes that are rustic errors themselves are shortened alike.
+pub(crate) fn one_line(e: &RusticError) -> String {
+    let mut text = head(e);
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let part = match (
+            c.downcast_ref::<RusticError>(),
+            c.downcast_ref::<Box<RusticError>>(),
+        ) {
+            (Some(r), _) => head(r),
+            (_, Some(r)) => head(r),
+            _ => c.to_string(),
+        };
+        let part = part.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Many errors repeat their source's text in their own.
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.contains("No space left on device") {
+        text.push_str(
+            ": the backend is full; free space there (or grow its volume) and back up again",
+        );
+    }
+    text
+}
+
+/// The message and kind of a rustic error, without its causes.
+fn head(e: &RusticError) -> String {
+    let log = e.display_log();
+    let log = log.strip_prefix("Error: ").unwrap_or(&log);
+    let head = log.split(": caused by: ").next().unwrap_or(log);
+    head.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustic_core::ErrorKind;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("HTTP 500 on PUT data/ab/cd:\n<Error>injected</Error>")]
+    struct Cause(#[source] std::io::Error);
+
+    #[test]
+    fn rustic_errors_read_as_one_line_with_their_cause() {
+        let source = RusticError::with_source(
+            ErrorKind::Backend,
+            "storage `put` of `{path}` failed",
+            Cause(std::io::Error::other("HTTP 500 on PUT data/ab/cd")),
+        )
+        .attach_context("path", "data/ab/cd");
+        let err = Error::Rustic {
+            op: "backup",
+            repo: "s3:http://127.0.0.1:1/b/r".into(),
+            source,
+        };
+        let text = err.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(
+            !text.contains("Backtrace") && !text.contains("Message:"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("backup on repository s3:http://127.0.0.1:1/b/r failed: storage `put` of `data/ab/cd` failed")
+                && text.contains("HTTP 500 on PUT data/ab/cd: <Error>injected</Error>"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("HTTP 500").count(),
+            1,
+            "the source is not repeated: {text}"
+        );
+    }
+
+    #[test]
+    fn a_full_backend_says_what_to_do() {
+        let source = RusticError::with_source(
+            ErrorKind::Backend,
+            "storage `put` failed",
+            std::io::Error::from_raw_os_error(28),
+        );
+        let err = Error::Rustic {
+            op: "backup",
+            repo: "/mnt/backups".into(),
+            source,
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("No space left on device") && text.contains("free space"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn nested_rustic_errors_are_shortened_too() {
+        let inner = RusticError::with_source(
+            ErrorKind::Cryptography,
+            "Data decryption failed, MAC check failed.",
+            std::io::Error::other("aead::Error"),
+        );
+        let source = RusticError::with_source(
+            ErrorKind::Cryptography,
+            "error processing Pack:24888adf",
+            inner,
+        );
+        let err = Error::Rustic {
+            op: "read",
+            repo: "/r".into(),
+            source,
+        };
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "read on repository /r failed: error processing Pack:24888adf (kind: related to \
+             cryptographic operations): Data decryption failed, MAC check failed. (kind: related \
+             to cryptographic operations): aead::Error"
+        );
     }
 }

@@ -38,7 +38,7 @@ impl Read for SnapshotFileReader {
             let next = self
                 .repo
                 .read_file_at(&self.file, self.offset, WINDOW)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(|e| std::io::Error::other(crate::error::one_line(&e)))?;
             self.offset += next.len();
             self.eof = next.is_empty();
             self.buf = next;

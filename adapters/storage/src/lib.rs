@@ -17,6 +17,7 @@ pub mod clock;
 pub mod error;
 pub mod fault_store;
 mod file_reader;
+pub mod interrupted_init;
 pub mod location;
 pub mod lock;
 pub mod password;

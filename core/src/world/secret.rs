@@ -5,8 +5,9 @@
 //! `Serialize` print a placeholder: a status, event or snapshot file cannot carry one by
 //! accident.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Mutex;
 
 use serde::{Serialize, Serializer};
 
@@ -18,9 +19,11 @@ pub const REDACTED: &str = "<redacted>";
 pub struct SecretValue(String);
 
 impl SecretValue {
-    /// Wraps a value.
+    /// Wraps a value (and [`remember`]s it).
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        remember(&value);
+        Self(value)
     }
 
     /// The value itself; only the leak checker and executors may call this.
@@ -39,6 +42,33 @@ impl Serialize for SecretValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(REDACTED)
     }
+}
+
+/// Every secret value this process has held: text that cannot be typed (a panic
+/// message) is masked against them by the `cairn` binary's panic hook.
+static KNOWN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Remembers `value` as a secret of this process (empty values mask nothing).
+pub fn remember(value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    let mut known = KNOWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !known.contains(value) {
+        known.insert(value.to_owned());
+    }
+}
+
+/// The secret values remembered so far.
+pub fn known() -> Vec<String> {
+    KNOWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .cloned()
+        .collect()
 }
 
 /// A Kubernetes Secret reduced to its identity and keys.
@@ -77,5 +107,20 @@ impl Secret {
     /// The Secret's keys, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.data.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_values_are_remembered_for_the_panic_hook() {
+        let value = "remember-me-4f1c";
+        let wrapped = SecretValue::new(value);
+        assert_eq!(format!("{wrapped:?}"), REDACTED);
+        assert!(known().iter().any(|k| k == value));
+        remember("");
+        assert!(!known().iter().any(String::is_empty));
     }
 }

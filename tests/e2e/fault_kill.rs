@@ -1,0 +1,265 @@
+//! The `cairn run` daemon killed with SIGKILL at each phase of a backup, then restarted on
+//! the same state directory: the killed session ends Failed with BackupIncomplete and a
+//! reason, the retry (retryConfig) or the next step finishes, and the repository stays sound.
+
+use crate::fault_support::*;
+use crate::local_support::*;
+use anyhow::Result;
+
+/// One retry a second after a failure: the killed session's retry runs after the restart.
+const RETRY: &str = "{maxRetry: 1, delay: 1s}";
+/// Rows of `big.t` whose dump lasts long enough to kill the daemon in the middle of it.
+const LONG_ROWS: u32 = 400_000;
+
+/// Restarts the daemon after a kill and waits until a session succeeded; then asserts the
+/// killed session's story: its Snapshot Failed with BackupIncomplete and the reason, the
+/// restarted daemon saw the lost job, and the retry's Snapshot Succeeded.
+fn restart_and_assert_the_killed_session_was_retried(env: &Env) -> Result<()> {
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the retry after the restart to succeed", || {
+        Ok(!env.in_phase("backupsessions", "Succeeded").is_empty())
+    })?;
+    assert!(
+        daemon.stop(),
+        "daemon did not stop cleanly:\n{}",
+        env.logs()
+    );
+    let snapshots = env.objects("snapshots");
+    let killed = snapshots
+        .iter()
+        .find(|s| condition(s, "BackupIncomplete").is_some())
+        .unwrap_or_else(|| panic!("no Snapshot with BackupIncomplete:\n{}", brief(&snapshots)));
+    assert_eq!(phase(killed), "Failed", "{killed:?}");
+    let reason = condition(killed, "BackupIncomplete").unwrap();
+    assert_eq!(reason["status"].as_str(), Some("True"), "{reason:?}");
+    assert_eq!(
+        reason["reason"].as_str(),
+        Some("BackupExecutorTerminatedBeforeCompletion")
+    );
+    let message = reason["message"].as_str().unwrap_or_default();
+    let name = killed["metadata"]["name"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the backup executor of BackupSession ")
+            && message.contains(&format!(
+                "terminated before completing Snapshot demo/{name}"
+            )),
+        "the reason says the executor died and which Snapshot it left: {message}"
+    );
+    eprintln!("killed session's Snapshot: {message}");
+    // The failed session itself is gone: sessionHistoryLimit (1) keeps only the retry.
+    assert_eq!(
+        env.in_phase("snapshots", "Succeeded").len(),
+        1,
+        "{}",
+        brief(&snapshots)
+    );
+    assert!(
+        env.logs()
+            .contains("executor job of a previous run is gone"),
+        "{}",
+        env.logs()
+    );
+    Ok(())
+}
+
+/// The dead daemon held the repository lock; the retry broke it with a warning.
+fn assert_stale_lock_was_broken(env: &Env) {
+    let logs = env.logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("WARN") && l.contains("breaking stale repository lock")),
+        "{logs}"
+    );
+}
+
+#[test]
+fn fault_kill_during_dump_is_retried_after_restart() -> Result<()> {
+    let env = Env::new(Options {
+        rows: LONG_ROWS,
+        retry: Some(RETRY),
+        ..Options::default()
+    })?;
+    let mut daemon = env.daemon(&[])?;
+    let (lock, data) = (
+        env.component().join("cairn.lock"),
+        env.component().join("data"),
+    );
+    env.wait("the backup to take its repository lock", || {
+        Ok(lock.exists())
+    })?;
+    assert!(
+        !has_files(&data),
+        "a pack was written before the kill: make the table bigger"
+    );
+    daemon.kill();
+    restart_and_assert_the_killed_session_was_retried(&env)?;
+    assert_stale_lock_was_broken(&env);
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_during_repository_init_is_retried_after_restart() -> Result<()> {
+    let env = Env::new(Options {
+        retry: Some(RETRY),
+        ..Options::default()
+    })?;
+    let mut daemon = env.daemon(&[])?;
+    // The first file restic's init writes is the key (after the slow key derivation),
+    // the config follows: kill as soon as the keys directory appears.
+    let keys = env.component().join("keys");
+    poll_fast("the repository's keys directory", DAEMON_WAIT, || {
+        keys.exists()
+    })?;
+    daemon.kill();
+    let initialised = env.component().join("config").exists();
+    eprintln!("killed during init; config written before the kill: {initialised}");
+    restart_and_assert_the_killed_session_was_retried(&env)?;
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_during_upload_is_retried_after_restart() -> Result<()> {
+    let env = Env::new(Options {
+        rows: LONG_ROWS,
+        retry: Some(RETRY),
+        ..Options::default()
+    })?;
+    let mut daemon = env.daemon(&[])?;
+    let (data, snapshots) = (
+        env.component().join("data"),
+        env.component().join("snapshots"),
+    );
+    poll_fast("the first pack in the repository", DAEMON_WAIT, || {
+        has_files(&data)
+    })?;
+    daemon.kill();
+    assert!(
+        !has_files(&snapshots),
+        "the backup finished before the kill: make the table bigger"
+    );
+    restart_and_assert_the_killed_session_was_retried(&env)?;
+    assert_stale_lock_was_broken(&env);
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_after_the_data_is_committed_before_the_status_is_retried() -> Result<()> {
+    let env = Env::new(Options {
+        retry: Some(RETRY),
+        ..Options::default()
+    })?;
+    let mut daemon = env.daemon(&[])?;
+    // restic's snapshot file is written; the job still measures the repository before it
+    // reports, so the Snapshot's status is not written yet.
+    let snapshots = env.component().join("snapshots");
+    // (`NAME#N` is the staging file the local store renames into place.)
+    poll_fast("the restic snapshot file", DAEMON_WAIT, || {
+        files_under(&snapshots).iter().any(|f| !f.contains('#'))
+    })?;
+    daemon.kill();
+    assert!(
+        env.in_phase("snapshots", "Succeeded").is_empty(),
+        "the status was written before the kill"
+    );
+    restart_and_assert_the_killed_session_was_retried(&env)?;
+    // Known gap: the killed job's complete restic snapshot stays in the repository,
+    // referenced by no Snapshot, so retention never forgets it (see docs/reliability.md).
+    assert_eq!(env.restic_snapshots()?, 2, "the orphan and the retry's");
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_at_snapshot_status_write_finishes_after_restart() -> Result<()> {
+    let env = Env::new(Options::default())?;
+    let mut daemon = env.daemon(&[])?;
+    // The world is saved before the metadata upload it decided: kill as soon as the
+    // Snapshot's Succeeded status is on disk, likely before its YAML is in the backend.
+    poll_fast("the Snapshot's Succeeded status", DAEMON_WAIT, || {
+        !env.in_phase("snapshots", "Succeeded").is_empty()
+    })?;
+    daemon.kill();
+    let yamls = |env: &Env| {
+        files_under(&env.backups)
+            .into_iter()
+            .filter(|f| f.starts_with("db/snapshots/"))
+            .count()
+    };
+    eprintln!(
+        "killed at the status write; Snapshot YAMLs in the backend before restart: {}",
+        yamls(&env)
+    );
+
+    // The restart finishes what the dead daemon decided: the Snapshot YAML is uploaded.
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the Snapshot's metadata to be uploaded", || {
+        Ok(env
+            .in_phase("snapshots", "Succeeded")
+            .iter()
+            .any(|s| condition(s, "SnapshotMetadataUploaded").is_some())
+            && yamls(&env) == 1)
+    })?;
+    assert!(daemon.stop(), "{}", env.logs());
+    let snapshot = &env.in_phase("snapshots", "Succeeded")[0];
+    assert_condition(snapshot, "SnapshotMetadataUploaded", "True");
+    assert_eq!(
+        env.in_phase("backupsessions", "Succeeded").len(),
+        1,
+        "{}",
+        brief(&env.objects("backupsessions"))
+    );
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_during_retention_finishes_it_after_restart() -> Result<()> {
+    let env = Env::new(Options {
+        keep: 1,
+        ..Options::default()
+    })?;
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the first backup", || {
+        Ok(env.in_phase("snapshots", "Succeeded").len() == 1)
+    })?;
+    let first = env.in_phase("snapshots", "Succeeded")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.trigger()?;
+    // Retention (last: 1) marks the first Snapshot for deletion, then forgets its restic
+    // snapshot and removes its YAML: kill as soon as the mark is on disk.
+    poll_fast(
+        "retention to start on the first Snapshot",
+        DAEMON_WAIT,
+        || {
+            env.objects("snapshots").iter().any(|s| {
+                s["metadata"]["name"].as_str() == Some(&first)
+                    && !s["metadata"]["deletionTimestamp"].is_null()
+            })
+        },
+    )?;
+    daemon.kill();
+
+    let mut daemon = env.daemon(&[])?;
+    let restic = cairn_testkit::Restic::find()?;
+    let restic_count = || -> Result<usize> {
+        let listed = restic.snapshots_json(
+            env.component().to_str().unwrap(),
+            &env.local.cairn.password_file,
+        )?;
+        Ok(listed.as_array().map_or(0, Vec::len))
+    };
+    env.wait("retention to finish after the restart", || {
+        let objects = env.objects("snapshots");
+        let yamls = files_under(&env.backups)
+            .into_iter()
+            .filter(|f| f.starts_with("db/snapshots/"))
+            .count();
+        Ok(objects.len() == 1 && yamls == 1)
+    })?;
+    assert!(daemon.stop(), "{}", env.logs());
+    assert_eq!(restic_count()?, 1, "restic snapshots after retention");
+    let kept = &env.objects("snapshots")[0];
+    assert_eq!(phase(kept), "Succeeded");
+    assert_ne!(kept["metadata"]["name"].as_str(), Some(first.as_str()));
+    env.assert_recovered()
+}
