@@ -156,6 +156,8 @@ pub struct DumpReport {
 struct ChunkStats {
     checksum: TableChecksum,
     bytes: u64,
+    /// Rows already added to the progress counter.
+    rows_reported: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -835,7 +837,6 @@ async fn stream_rows(
         encode_row(&row_values(row), &mut block);
         stats.checksum.add_line(RowDigest::CURRENT, &block[start..]);
         block.push(b'\n');
-        progress.rows.fetch_add(1, Ordering::Relaxed);
         if block.len() >= BLOCK_BYTES {
             send_block(&mut block, tx, &mut stats, progress).await?;
         }
@@ -873,6 +874,12 @@ async fn send_block(
         .map_err(|_| "the reader stopped before the end of the data".to_string())?;
     stats.bytes += n;
     progress.bytes.fetch_add(n, Ordering::Relaxed);
+    // Counted per block, not per row: one shared counter bumped by every worker per row
+    // costs more than the progress bar gains.
+    progress
+        .rows
+        .fetch_add(stats.checksum.rows - stats.rows_reported, Ordering::Relaxed);
+    stats.rows_reported = stats.checksum.rows;
     Ok(())
 }
 
