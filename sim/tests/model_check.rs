@@ -17,7 +17,10 @@ use chrono::Duration;
 use stateright::{Checker, Model};
 
 /// Unique states of the CI bounds; update only after reading why it changed.
-const PINNED_UNIQUE_STATES: usize = 125_677;
+/// 125,677 → 120,188 (session 2): a RestoreSession of `latest` applied before the first
+/// backup finished now waits for it instead of failing at once, so the paths where it
+/// failed early (and everything after them) are gone.
+const PINNED_UNIQUE_STATES: usize = 120_188;
 
 /// The bounds checked on every CI run: about 126k unique states, 60-90 s in a debug test
 /// build on 2 cores (cairn-core, serde_json and chrono are built with opt-level 2).

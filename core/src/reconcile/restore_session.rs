@@ -170,6 +170,32 @@ fn progress(
                 );
                 return; // the backup's completion changes the world and wakes us
             }
+            let wait_until = created_at(&restore.metadata).unwrap_or(now) + FIRST_BACKUP_WAIT;
+            if let Some(config) = first_backup_awaited(world, restore).filter(|_| now < wait_until)
+            {
+                let ds = restore.spec.data_source.clone().unwrap_or_default();
+                let msg = format!(
+                    "RestoreSession {} waits: Repository {}/{} has no Succeeded Snapshot yet and \
+                     BackupConfiguration {config} has not finished its first backup; the restore \
+                     starts when it has (or fails at {})",
+                    me.key,
+                    restore.data_source_namespace(),
+                    ds.repository,
+                    wait_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                set_and_announce(
+                    plan,
+                    me,
+                    &mut status.conditions,
+                    TYPE_WAITING_FOR_BACKUP,
+                    true,
+                    REASON_BACKUP_IN_PROGRESS,
+                    msg,
+                    now,
+                );
+                plan.wake_at(wait_until);
+                return; // the first backup's completion changes the world and wakes us
+            }
             if has_condition(&status.conditions, TYPE_WAITING_FOR_BACKUP) {
                 set_quietly(
                     &mut status.conditions,
@@ -239,6 +265,48 @@ fn progress(
     if let Some(deadline) = status.restore_deadline.filter(|d| now < *d && !done) {
         plan.wake_at(deadline);
     }
+}
+
+/// How long a RestoreSession of `latest` waits for the first backup of a repository that
+/// has no Succeeded Snapshot yet (applied together with its BackupConfiguration).
+pub const FIRST_BACKUP_WAIT: chrono::Duration = chrono::Duration::minutes(30);
+
+/// For `snapshot: latest` on a repository without a Succeeded Snapshot: an active
+/// BackupConfiguration that writes to that repository and has not completed a session
+/// yet, whose first backup the restore should wait for.
+fn first_backup_awaited(world: &World, restore: &RestoreSession) -> Option<ObjectKey> {
+    let ds = restore.spec.data_source.as_ref()?;
+    if ds.snapshot != SNAPSHOT_LATEST || ds.repository.is_empty() {
+        return None;
+    }
+    let namespace = restore.data_source_namespace();
+    if resolve_snapshot(world, namespace, &ds.repository, SNAPSHOT_LATEST).is_ok() {
+        return None;
+    }
+    let completed_one = |config: &ObjectKey| {
+        world.backup_sessions.iter().any(|(k, s)| {
+            k.namespace == config.namespace
+                && s.spec
+                    .invoker
+                    .as_ref()
+                    .is_some_and(|i| i.name == config.name)
+                && s.is_completed()
+        })
+    };
+    world
+        .backup_configurations
+        .iter()
+        .find(|(k, c)| {
+            k.namespace == namespace
+                && !c.spec.paused
+                && c.metadata.deletion_timestamp.is_none()
+                && c.spec
+                    .sessions
+                    .iter()
+                    .any(|s| s.repositories.iter().any(|r| r.name == ds.repository))
+                && !completed_one(k)
+        })
+        .map(|(k, _)| k.clone())
 }
 
 /// The first BackupSession of the restore's target that has started (its Snapshots are

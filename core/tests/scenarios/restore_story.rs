@@ -146,6 +146,98 @@ fn restore_of_missing_latest_fails_with_a_clear_message() {
     assert!(message.contains("has no Succeeded Snapshot"), "{message}");
 }
 
+/// A user applies the BackupConfiguration and a RestoreSession of `latest` together (a
+/// restore test, or a fresh cluster's manifests): the restore waits for the first backup
+/// instead of failing, then restores that backup's Snapshot.
+#[test]
+fn restore_of_latest_applied_with_its_configuration_waits_for_the_first_backup() {
+    let mut world = seeded_world();
+    let t0 = at("2024-08-19T10:58:20Z");
+    settle_with_backend(&mut world, t0);
+    let restore = RESTORE.replace("2024-08-19T12:00:00Z", "2024-08-19T10:58:20Z");
+    tell(
+        &mut world,
+        [
+            Fact::Applied(object("BackupConfiguration", CONFIG)),
+            Fact::Applied(object("AppBinding", RESTORED_APP)),
+            Fact::Applied(object("RestoreSession", &restore)),
+        ],
+    );
+    settle_with_backend(&mut world, t0);
+    let key = ObjectKey::new("demo", "restore-sample-singlestore");
+    let waiting = world.restore_sessions[&key].status.clone().unwrap();
+    assert!(
+        !matches!(
+            waiting.phase,
+            Some(RestorePhase::Failed | RestorePhase::Succeeded)
+        ),
+        "{:?}",
+        waiting.phase
+    );
+    let cond = waiting
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "WaitingForBackup")
+        .expect("a WaitingForBackup condition");
+    assert!(
+        cond.message.contains("has not finished its first backup"),
+        "{}",
+        cond.message
+    );
+    let restore_job = JobKey::new(JobKind::Restore, "demo", "restore-sample-singlestore");
+    assert!(
+        !world.jobs.contains_key(&restore_job),
+        "no restore before the backup"
+    );
+
+    let session = "sample-sdb-backup-frequent-backup-1724065100";
+    let snapshot = "gcs-sdb-repo-sample-sdb-backup-frequent-backup-1724065100";
+    tell(
+        &mut world,
+        [Fact::JobSucceeded {
+            job: JobKey::new(JobKind::Backup, "demo", session),
+            result: backup_result(snapshot, &"a".repeat(64)),
+            at: t0,
+        }],
+    );
+    settle_with_backend(&mut world, t0);
+    assert!(
+        world.jobs.contains_key(&restore_job),
+        "the restore starts after the backup"
+    );
+}
+
+/// The same, when the first backup never comes: the restore fails after the wait, saying why.
+#[test]
+fn restore_of_latest_stops_waiting_after_thirty_minutes() {
+    let mut world = seeded_world();
+    let t0 = at("2024-08-19T10:58:20Z");
+    settle_with_backend(&mut world, t0);
+    let restore = RESTORE.replace("2024-08-19T12:00:00Z", "2024-08-19T10:58:20Z");
+    tell(
+        &mut world,
+        [
+            Fact::Applied(object("BackupConfiguration", CONFIG)),
+            Fact::Applied(object("AppBinding", RESTORED_APP)),
+            Fact::Applied(object("RestoreSession", &restore)),
+        ],
+    );
+    settle_with_backend(&mut world, t0);
+    settle(&mut world, at("2024-08-19T11:28:21Z"));
+    let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sample-singlestore")]
+        .status
+        .clone()
+        .unwrap();
+    assert_eq!(status.phase, Some(RestorePhase::Failed));
+    let message = &status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "RestoreExecutorEnsured")
+        .unwrap()
+        .message;
+    assert!(message.contains("has no Succeeded Snapshot"), "{message}");
+}
+
 #[test]
 fn restore_without_repository_for_latest_is_invalid() {
     let mut world = seeded_world();
