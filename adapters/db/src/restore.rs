@@ -716,7 +716,7 @@ async fn load_all(
         }
     }
     match first_err {
-        Some(e) => Err(drop_incomplete_tables(target, plan, &shared.remaining, e).await),
+        Some(e) => Err(drop_incomplete_tables(target, flavor, plan, &shared.remaining, e).await),
         None => Ok(totals),
     }
 }
@@ -725,6 +725,7 @@ async fn load_all(
 /// whose chunks did not all load, so no table is left with part of its rows.
 async fn drop_incomplete_tables(
     target: &DbTarget,
+    flavor: Flavor,
     plan: &RestorePlan,
     remaining: &[AtomicUsize],
     cause: RestoreError,
@@ -743,7 +744,18 @@ async fn drop_incomplete_tables(
         return cause;
     }
     let dropped = async {
-        let mut conn = target.connect().await.ok()?;
+        let mut conn = match target.connect().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot connect to drop the partly restored tables");
+                return None;
+            }
+        };
+        // foreign_key_checks = 0: a parent table may be dropped before its children.
+        if let Err(e) = run_session_statements(&mut conn, flavor).await {
+            tracing::warn!(error = %e, "cannot prepare the session that drops partly restored tables");
+            return None;
+        }
         for table in &incomplete {
             if let Err(e) = conn
                 .query_drop(format!("DROP TABLE IF EXISTS {table}"))
