@@ -8,13 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use cairn_core::api::component::KEY_RESTIC_PASSWORD;
 use cairn_core::effect::Effect;
 use cairn_core::job::{JobKey, JobSpec};
 use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectKey, ObjectRef, Outcome, World};
+use cairn_job::backend_files::snapshot_password;
 use cairn_job::inputs::storage_of;
 use cairn_job::StorageAccess;
-use cairn_storage::Password;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::{AbortHandle, Id, JoinSet};
@@ -329,24 +328,6 @@ impl Executor {
 /// starve the control loop, so schedules fire late and slots are missed.
 pub fn default_job_limit() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// `RESTIC_PASSWORD` of the Repository holding `snapshot`, for forgetting its data.
-fn snapshot_password(world: &World, snapshot: &ObjectKey) -> Option<Password> {
-    let snap = world.snapshots.get(snapshot)?;
-    let repo = world.repositories.get(&ObjectKey::new(
-        snapshot.namespace.clone(),
-        snap.spec.repository.clone(),
-    ))?;
-    let secret_ref = repo.spec.encryption_secret.as_ref()?;
-    let secret = world.secret(
-        secret_ref.namespace_or(&snapshot.namespace),
-        &secret_ref.name,
-    )?;
-    secret
-        .data
-        .get(KEY_RESTIC_PASSWORD)
-        .map(|v| Password::new(v.expose()))
 }
 
 #[cfg(test)]
