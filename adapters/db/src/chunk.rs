@@ -4,7 +4,10 @@
 //! inside the snapshot. The first range is open below and the last open above, so rows
 //! outside the observed bounds are never lost.
 
-use crate::row_format::KeyRange;
+use mysql_async::prelude::Queryable;
+
+use crate::conn::{Conn, Error, Result};
+use crate::row_format::{qualified, quote_ident, KeyRange};
 
 /// Upper bound on chunks per table (keeps the snapshot tree small).
 pub const MAX_CHUNKS: u64 = 10_000;
@@ -69,7 +72,35 @@ fn aligned_step(raw: i128) -> i128 {
 }
 
 /// MIN and MAX of a key column as text-protocol bytes.
-pub type MinMax = (Option<Vec<u8>>, Option<Vec<u8>>);
+type MinMax = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Ranges of about `chunk_rows` rows of `db.table` on its integer key, from the key's
+/// MIN/MAX read on `conn`; one whole-table range when there is no such key or the table
+/// is not bigger than one range (then nothing is queried).
+pub async fn read_key_ranges(
+    conn: &mut Conn,
+    db: &str,
+    table: &str,
+    key: Option<&str>,
+    rows: u64,
+    chunk_rows: u64,
+) -> Result<Vec<Option<KeyRange>>> {
+    let Some(key) = key.filter(|_| chunk_rows > 0 && rows > chunk_rows) else {
+        return Ok(vec![None]);
+    };
+    let sql = format!(
+        "SELECT MIN({0}), MAX({0}) FROM {1}",
+        quote_ident(key),
+        qualified(db, table)
+    );
+    let row: Option<MinMax> = conn
+        .query_first(&sql)
+        .await
+        .map_err(|e| Error::query(sql.clone(), e))?;
+    let bounds =
+        row.and_then(|(lo, hi)| Some((parse_bound(lo.as_deref())?, parse_bound(hi.as_deref())?)));
+    Ok(plan_ranges(Some(key), bounds, rows, chunk_rows))
+}
 
 /// Parses a MIN/MAX result cell (text protocol bytes) as an integer.
 pub fn parse_bound(cell: Option<&[u8]>) -> Option<i128> {

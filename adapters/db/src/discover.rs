@@ -31,12 +31,17 @@ pub struct TableInfo {
 impl TableInfo {
     /// The primary key column if the key is a single integer column (usable for range chunks).
     pub fn integer_key(&self) -> Option<&str> {
-        let [only] = self.primary_key.as_slice() else {
-            return None;
-        };
-        let col = self.columns.iter().find(|c| &c.name == only)?;
-        is_integer_type(&col.data_type).then_some(only.as_str())
+        integer_key(&self.primary_key, &self.columns)
     }
+}
+
+/// The primary key column if the key is a single integer column.
+pub fn integer_key<'a>(primary_key: &'a [String], columns: &[ColumnEntry]) -> Option<&'a str> {
+    let [only] = primary_key else {
+        return None;
+    };
+    let col = columns.iter().find(|c| &c.name == only)?;
+    is_integer_type(&col.data_type).then_some(only.as_str())
 }
 
 /// A secondary object (view, trigger, routine, event) by name.

@@ -20,7 +20,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::checksum::{row_values, RowDigest, TableChecksum};
-use crate::chunk::{parse_bound, plan_ranges, MinMax};
+use crate::chunk::read_key_ranges;
 use crate::conn::{exec_drop, Conn, DbTarget, Error, Result};
 use crate::consistency::{self, ConsistencyMode, UNLOCK_SQL};
 use crate::discover::{self, DatabaseInfo, TableInfo};
@@ -29,7 +29,7 @@ use crate::manifest::{
     self, ChunkEntry, Consistency, DatabaseEntry, Manifest, ObjectEntry, ObjectKind, TableEntry,
     MANIFEST_PATH,
 };
-use crate::row_format::{encode_row, qualified, quote_ident, select_sql, KeyRange};
+use crate::row_format::{encode_row, qualified, select_sql};
 use crate::schema::{self, DdlKind, ObjectStatement};
 
 /// Default target size of one data file: small enough that a few big tables still spread
@@ -555,7 +555,15 @@ async fn plan_chunks(
     for (di, info) in infos.iter().enumerate() {
         for (ti, table) in info.tables.iter().enumerate() {
             let chunk_rows = rows_per_chunk(table, opts.chunk_rows, opts.chunk_bytes);
-            let ranges = table_ranges(conn, &info.name, table, chunk_rows).await?;
+            let ranges = read_key_ranges(
+                conn,
+                &info.name,
+                &table.name,
+                table.integer_key(),
+                table.rows_estimate,
+                chunk_rows,
+            )
+            .await?;
             let entry = &mut databases[di].tables[ti];
             for (ci, range) in ranges.iter().enumerate() {
                 let path = manifest::data_path(&info.name, &table.name, ci + 1);
@@ -589,33 +597,6 @@ fn rows_per_chunk(table: &TableInfo, chunk_rows: u64, chunk_bytes: u64) -> u64 {
     } else {
         chunk_rows.min(by_size)
     }
-}
-
-async fn table_ranges(
-    conn: &mut Conn,
-    db: &str,
-    table: &TableInfo,
-    chunk_rows: u64,
-) -> Result<Vec<Option<KeyRange>>> {
-    let key = table.integer_key();
-    let bounds = match key {
-        Some(k) if chunk_rows > 0 && table.rows_estimate > chunk_rows => {
-            let sql = format!(
-                "SELECT MIN({0}), MAX({0}) FROM {1}",
-                quote_ident(k),
-                qualified(db, &table.name)
-            );
-            let row: Option<MinMax> = conn
-                .query_first(&sql)
-                .await
-                .map_err(|e| Error::query(sql.clone(), e))?;
-            row.and_then(|(lo, hi)| {
-                Some((parse_bound(lo.as_deref())?, parse_bound(hi.as_deref())?))
-            })
-        }
-        _ => None,
-    };
-    Ok(plan_ranges(key, bounds, table.rows_estimate, chunk_rows))
 }
 
 impl Dump {

@@ -4,14 +4,12 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use mysql_async::prelude::Queryable;
-
 use crate::checksum::{range_checksum, RowDigest, TableChecksum};
-use crate::chunk::{parse_bound, plan_ranges, MinMax};
+use crate::chunk::read_key_ranges;
 use crate::conn::{Conn, DbTarget, Result};
-use crate::discover::is_integer_type;
+use crate::discover::integer_key;
 use crate::manifest::TableEntry;
-use crate::row_format::{qualified, quote_ident, KeyRange};
+use crate::row_format::{qualified, KeyRange};
 
 /// One restored table to verify: target database and the manifest entry.
 #[derive(Debug, Clone)]
@@ -130,32 +128,12 @@ async fn verify_ranges(
     parallel: usize,
 ) -> Result<Vec<Option<KeyRange>>> {
     let table = &job.table;
-    let key = integer_key(table);
-    let (Some(key), true) = (key, table.rows > SPLIT_ROWS && parallel > 1) else {
+    if table.rows <= SPLIT_ROWS || parallel < 2 {
         return Ok(vec![None]);
-    };
-    let sql = format!(
-        "SELECT MIN({0}), MAX({0}) FROM {1}",
-        quote_ident(key),
-        qualified(&job.database, &table.name)
-    );
-    let row: Option<MinMax> = conn
-        .query_first(&sql)
-        .await
-        .map_err(|e| crate::conn::Error::query(sql.clone(), e))?;
-    let bounds =
-        row.and_then(|(lo, hi)| Some((parse_bound(lo.as_deref())?, parse_bound(hi.as_deref())?)));
+    }
     let per_part = table.rows.div_ceil(parallel as u64 * 4).max(SPLIT_ROWS / 4);
-    Ok(plan_ranges(Some(key), bounds, table.rows, per_part))
-}
-
-/// The primary key column when it is a single integer column.
-fn integer_key(table: &TableEntry) -> Option<&str> {
-    let [only] = table.primary_key.as_slice() else {
-        return None;
-    };
-    let col = table.columns.iter().find(|c| &c.name == only)?;
-    is_integer_type(&col.data_type).then_some(only.as_str())
+    let key = integer_key(&table.primary_key, &table.columns);
+    read_key_ranges(conn, &job.database, &table.name, key, table.rows, per_part).await
 }
 
 #[cfg(test)]
