@@ -146,15 +146,13 @@ fn restore_of_missing_latest_fails_with_a_clear_message() {
     assert!(message.contains("has no Succeeded Snapshot"), "{message}");
 }
 
-/// A user applies the BackupConfiguration and a RestoreSession of `latest` together (a
-/// restore test, or a fresh cluster's manifests): the restore waits for the first backup
-/// instead of failing, then restores that backup's Snapshot.
-#[test]
-fn restore_of_latest_applied_with_its_configuration_waits_for_the_first_backup() {
+/// A world where the BackupConfiguration and a RestoreSession of `latest` (created at
+/// `t0`) were applied at once, before any backup, and settled at `t0`.
+fn configuration_and_restore_applied_together(t0: chrono::DateTime<chrono::Utc>) -> World {
     let mut world = seeded_world();
-    let t0 = at("2024-08-19T10:58:20Z");
     settle_with_backend(&mut world, t0);
-    let restore = RESTORE.replace("2024-08-19T12:00:00Z", "2024-08-19T10:58:20Z");
+    let created = t0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let restore = RESTORE.replace("2024-08-19T12:00:00Z", &created);
     tell(
         &mut world,
         [
@@ -164,6 +162,16 @@ fn restore_of_latest_applied_with_its_configuration_waits_for_the_first_backup()
         ],
     );
     settle_with_backend(&mut world, t0);
+    world
+}
+
+/// A user applies the BackupConfiguration and a RestoreSession of `latest` together (a
+/// restore test, or a fresh cluster's manifests): the restore waits for the first backup
+/// instead of failing, then restores that backup's Snapshot.
+#[test]
+fn restore_of_latest_applied_with_its_configuration_waits_for_the_first_backup() {
+    let t0 = at("2024-08-19T10:58:20Z");
+    let mut world = configuration_and_restore_applied_together(t0);
     let key = ObjectKey::new("demo", "restore-sample-singlestore");
     let waiting = world.restore_sessions[&key].status.clone().unwrap();
     assert!(
@@ -210,19 +218,8 @@ fn restore_of_latest_applied_with_its_configuration_waits_for_the_first_backup()
 /// The same, when the first backup never comes: the restore fails after the wait, saying why.
 #[test]
 fn restore_of_latest_stops_waiting_after_thirty_minutes() {
-    let mut world = seeded_world();
     let t0 = at("2024-08-19T10:58:20Z");
-    settle_with_backend(&mut world, t0);
-    let restore = RESTORE.replace("2024-08-19T12:00:00Z", "2024-08-19T10:58:20Z");
-    tell(
-        &mut world,
-        [
-            Fact::Applied(object("BackupConfiguration", CONFIG)),
-            Fact::Applied(object("AppBinding", RESTORED_APP)),
-            Fact::Applied(object("RestoreSession", &restore)),
-        ],
-    );
-    settle_with_backend(&mut world, t0);
+    let mut world = configuration_and_restore_applied_together(t0);
     settle(&mut world, at("2024-08-19T11:28:21Z"));
     let status = world.restore_sessions[&ObjectKey::new("demo", "restore-sample-singlestore")]
         .status
