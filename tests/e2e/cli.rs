@@ -60,10 +60,27 @@ impl Run {
     }
 }
 
+/// The binary under test: `$CAIRN_BIN` if set (a prebuilt one), else the one cargo built for
+/// these tests, with the same features, so no second build of the workspace is needed.
+pub fn cairn_bin() -> Result<PathBuf> {
+    match std::env::var_os("CAIRN_BIN") {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            anyhow::ensure!(
+                bin.is_file(),
+                "CAIRN_BIN={} does not exist: build it or unset CAIRN_BIN",
+                bin.display()
+            );
+            Ok(bin)
+        }
+        None => Ok(PathBuf::from(env!("CARGO_BIN_EXE_cairn"))),
+    }
+}
+
 impl Cairn {
     /// A context whose repository password is `password` (written to a file in `dir`).
     pub fn new(dir: &Path, password: &str, db_password: &str) -> Result<Self> {
-        let bin = cairn_testkit::cairn_bin()?;
+        let bin = cairn_bin()?;
         let password_file = cairn_testkit::write_secret(dir, "repo-password", password)?;
         Ok(Self {
             bin,

@@ -36,57 +36,6 @@ pub fn workspace_root() -> PathBuf {
     here.parent().unwrap_or(here).to_path_buf()
 }
 
-/// The cargo target directory (`$CARGO_TARGET_DIR` or `<workspace>/target`).
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => {
-            let d = PathBuf::from(d);
-            if d.is_absolute() {
-                d
-            } else {
-                workspace_root().join(d)
-            }
-        }
-        None => workspace_root().join("target"),
-    }
-}
-
-/// Path of the `cairn` binary: `$CAIRN_BIN` if set, else built once per process with
-/// `cargo build -p cairn --bin cairn` (a no-op when up to date) so it is never stale.
-pub fn cairn_bin() -> Result<PathBuf> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| find_or_build_cairn().map_err(|e| format!("{e:#}")))
-        .clone()
-        .map_err(anyhow::Error::msg)
-}
-
-fn find_or_build_cairn() -> Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("CAIRN_BIN") {
-        let bin = PathBuf::from(bin);
-        if !bin.is_file() {
-            bail!(
-                "CAIRN_BIN={} does not exist: build it or unset CAIRN_BIN",
-                bin.display()
-            );
-        }
-        return Ok(bin);
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "-q", "-p", "cairn", "--bin", "cairn"]);
-    process::run_ok(&mut cmd, None, Duration::from_secs(1800))
-        .context("building the cairn binary failed (set CAIRN_BIN to use a prebuilt one)")?;
-    let bin = target_dir().join("debug").join("cairn");
-    if !bin.is_file() {
-        bail!(
-            "cargo built cairn but {} is missing; set CAIRN_BIN",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
 /// `n` random bytes from the OS, hex-encoded (for passwords and unique names).
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
