@@ -16,13 +16,10 @@ pub use restic::Restic;
 pub use s3::S3Server;
 pub use tls::{CertPair, TestCa};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (callers retry on a rare collision).
 pub fn free_port() -> Result<u16> {
