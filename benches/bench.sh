@@ -24,6 +24,7 @@ dbs=(bench bench2)
 
 bash scripts/install-deps.sh
 [ -x /usr/bin/time ] || die "/usr/bin/time missing (apt-get install time)"
+command -v zstd >/dev/null || die "zstd missing (apt-get install zstd): it measures the compression floor"
 tools=()
 for t in ${BENCH_TOOLS:-baseline cairn mydumper}; do
   case $t in
@@ -63,13 +64,39 @@ tsql() { mariadb --no-defaults --socket="$TGT_SOCKET" -uroot -N -B --default-cha
 printf '[client]\nuser=root\npassword=%s\n' "$DB_PASSWORD" >"$work/my.cnf"
 chmod 600 "$work/my.cnf"
 
+# server_ticks PID: user+system CPU ticks the server process has used so far.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+
 log "generating the dataset (scale $scale) and loading it"
 python3 benches/gen_data.py "$work/gen" "$scale"
 sql <"$work/gen/schema.sql"
 sql <"$work/gen/load.sql"
-rm -f "$work"/gen/*.tsv
 dump_bytes=$(mariadb-dump --no-defaults -h 127.0.0.1 -P "$SRC_PORT" -uroot --single-transaction --databases "${dbs[@]}" | wc -c)
 log "logical dump size: $((dump_bytes / 1000000)) MB"
+
+# Floors: the CPU no tool can avoid, measured on this machine in this run. Backup: the server
+# sending every row (SELECT to /dev/null) plus zstd -1 over the dump. Restore: the server
+# loading the generator's TSV files with LOAD DATA (foreign-key checks off, as every loader).
+# Divided by the cores, they bound the best possible wall time of any tool writing zstd.
+server_cpu_of() { # server_cpu_of PID CMD: server CPU seconds CMD caused
+  local s0 s1
+  s0=$(server_ticks "$1")
+  bash -c "$2" >/dev/null
+  s1=$(server_ticks "$1")
+  awk "BEGIN { print ($s1 - $s0) / $clk_tck }"
+}
+floor_tables="bench.big bench.events bench.blobs bench2.customers bench2.products"
+select_cpu=$(server_cpu_of "$SRC_PID" "for t in $floor_tables; do mariadb --no-defaults --socket=$SRC_SOCKET -uroot --quick -N -B -e \"SELECT * FROM \$t\" >/dev/null; done")
+zstd_cpu=$( { /usr/bin/time -f '%U %S' mariadb-dump --no-defaults -h 127.0.0.1 -P "$SRC_PORT" -uroot --single-transaction --databases "${dbs[@]}" 2>/dev/null | /usr/bin/time -f '%U %S' -o "$work/zstd.time" zstd -q -1 -T1 -c >/dev/null; } 2>/dev/null; awk '{ print $1 + $2 }' "$work/zstd.time")
+tsql <"$work/gen/schema.sql"
+load_cpu=$(server_cpu_of "$TGT_PID" "sed 's/unique_checks = 0/unique_checks = 1/' $work/gen/load.sql | mariadb --no-defaults --socket=$TGT_SOCKET -uroot --local-infile=1")
+tsql -e "DROP DATABASE bench; DROP DATABASE bench2"
+rm -f "$work"/gen/*.tsv
+ncpu=$(nproc)
+printf 'floor\tserver_select_cpu_s\t%s\nfloor\tzstd1_cpu_s\t%s\nfloor\tserver_load_cpu_s\t%s\nfloor\tcores\t%s\n' \
+  "$select_cpu" "$zstd_cpu" "$load_cpu" "$ncpu" >"$work/floors"
+log "floors: server SELECT ${select_cpu} CPU-s + zstd -1 ${zstd_cpu} CPU-s; server LOAD DATA ${load_cpu} CPU-s (on $ncpu cores)"
 checksum() { # checksum SQLFN: one line of all CHECKSUM TABLE values of the bench databases
   "$1" -e "CHECKSUM TABLE bench.big, bench.events, bench.blobs, bench2.customers, bench2.products" | cut -f2 | tr '\n' ' '
 }
@@ -84,9 +111,6 @@ results="$work/results" # .raw: round tool op seconds rss_kb cpu_s; .extra: roun
 : >"$results.raw"
 : >"$results.extra"
 
-# server_ticks PID: user+system CPU ticks the server process has used so far.
-server_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-clk_tck=$(getconf CLK_TCK)
 
 # measure ROUND TOOL OP OUTFILE CMD: runs CMD under bash with wall time, peak RSS and CPU
 # seconds (the tool's processes plus the database server the operation talks to: CPU time
@@ -184,9 +208,9 @@ for tool in "${tools[@]}"; do
 done
 
 mkdir -p benches/results
-python3 - "$results.raw" "$results.extra" "$dump_bytes" "$scale" "$rounds" "$par" benches/results/latest.json <<'PY'
+python3 - "$results.raw" "$results.extra" "$dump_bytes" "$scale" "$rounds" "$par" benches/results/latest.json "$work/floors" <<'PY'
 import json, statistics, sys, platform, os, time
-raw, extra, dump_bytes, scale, rounds, par, out = sys.argv[1:]
+raw, extra, dump_bytes, scale, rounds, par, out, floors_file = sys.argv[1:]
 dump_bytes = int(dump_bytes)
 runs = {}
 for line in open(raw):
@@ -232,11 +256,29 @@ for tool in tools:
     summary[tool]["restores_verified"] = all(v == "ok" for v in ok.values())
     print("  %-9s first %10d B, incremental %10d B = %s   restores verified: %s" % (
         tool, first, incr, "%.2f %%" % pct if pct is not None else "-", summary[tool]["restores_verified"]))
+fl = {k: float(v) for _, k, v in (l.rstrip("\n").split("\t") for l in open(floors_file))}
+base_b = summary.get("baseline", {}).get("backup", {}).get("median_seconds")
+base_r = summary.get("baseline", {}).get("restore", {}).get("median_seconds")
+floors = {**fl,
+          "backup_floor_seconds": (fl["server_select_cpu_s"] + fl["zstd1_cpu_s"]) / fl["cores"],
+          "restore_floor_seconds": fl["server_load_cpu_s"] / fl["cores"]}
+if base_b:
+    floors["backup_target_seconds_3x"] = base_b / 3
+if base_r:
+    floors["restore_target_seconds_4x"] = base_r / 4
+print()
+print("floors (CPU no tool avoids / cores; a tool cannot be faster than these):")
+print("  backup : server SELECT %.1f + zstd -1 %.1f CPU-s -> %.2f s   (3x target: %s s)" % (
+    fl["server_select_cpu_s"], fl["zstd1_cpu_s"], floors["backup_floor_seconds"],
+    "%.2f" % floors["backup_target_seconds_3x"] if base_b else "-"))
+print("  restore: server LOAD DATA %.1f CPU-s -> %.2f s   (4x target: %s s)" % (
+    fl["server_load_cpu_s"], floors["restore_floor_seconds"],
+    "%.2f" % floors["restore_target_seconds_4x"] if base_r else "-"))
 doc = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "scale": float(scale),
        "rounds": int(rounds), "parallel": int(par), "logical_dump_bytes": dump_bytes,
        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
        "baseline": "mariadb-dump --single-transaction | restic backup --stdin; restic dump | mariadb",
-       "results": summary}
+       "floors": floors, "results": summary}
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
 print("\nwrote", out)

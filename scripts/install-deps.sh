@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need; idempotent and quiet when all is present.
-#   apt: mariadb-server mariadb-client restic mydumper time python3-venv (only the missing ones)
+#   apt: mariadb-server mariadb-client restic mydumper time zstd python3-venv (only the missing ones)
 #   venv: moto[server] in $CAIRN_VENV or .cache/venv (the S3 server the tests start)
 # The system MariaDB service is never started: tests and the demo run private servers.
 set -euo pipefail
@@ -23,6 +23,7 @@ have mariadb-dump || have mysqldump || missing+=(mariadb-client)
 have restic || missing+=(restic)
 have mydumper || missing+=(mydumper)   # benchmarks only
 [ -x /usr/bin/time ] || missing+=(time) # benchmarks only (peak RSS)
+have zstd || missing+=(zstd)            # benchmarks only (the compression floor)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -47,10 +48,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     flock 9
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-    # mydumper/time are optional (benchmarks): try everything, then retry without them on failure.
+    # mydumper/time/zstd are optional (benchmarks): try everything, then retry without them on failure.
     if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
       required=()
-      for p in "${missing[@]}"; do case "$p" in mydumper|time) ;; *) required+=("$p") ;; esac; done
+      for p in "${missing[@]}"; do case "$p" in mydumper|time|zstd) ;; *) required+=("$p") ;; esac; done
       log "retrying without optional packages: ${required[*]:-none}"
       if [ "${#required[@]}" -gt 0 ]; then
         "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${required[@]}"

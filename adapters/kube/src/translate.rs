@@ -44,7 +44,7 @@ pub fn translate(
 ) -> Result<Action> {
     let api = |r: Vec<Request>| Ok(Action::Api(r));
     match effect {
-        Effect::Apply(object) => api(vec![apply_object(object)?]),
+        Effect::Apply(object) => api(vec![apply_object(world, object)?]),
         Effect::PatchStatus { object, status } => {
             let status = to_json(&object.to_string(), status)?;
             let res = Resource::of(object.kind);
@@ -127,8 +127,9 @@ const SERVER_FIELDS: [&str; 7] = [
     "managedFields",
 ];
 
-/// The server-side apply of a core object: spec and metadata, never status.
-pub fn apply_object(object: &Object) -> Result<Request> {
+/// The server-side apply of a core object: spec and metadata, never status. Owner
+/// references the core made before the owner had a uid get it from the world.
+pub fn apply_object(world: &World, object: &Object) -> Result<Request> {
     let r = object.object_ref();
     let mut body = to_json(&r.to_string(), object)?;
     if let Some(map) = body.as_object_mut() {
@@ -140,9 +141,59 @@ pub fn apply_object(object: &Object) -> Result<Request> {
         for field in SERVER_FIELDS {
             meta.remove(field);
         }
+        fill_owner_uids(world, &r.key.namespace, meta);
     }
     let res = Resource::of(r.kind);
     Ok(Request::apply(&res, &r.key.namespace, &r.key.name, body))
+}
+
+/// The API server refuses an owner reference without a uid. The core copies the owner's
+/// uid from the world, which lacks it when the owner was created in the same pass: take it
+/// from the observed owner, or leave the reference out (an owned object without garbage
+/// collection beats a refused apply; the next apply adds it once the owner is observed).
+fn fill_owner_uids(world: &World, namespace: &str, meta: &mut serde_json::Map<String, Value>) {
+    let Some(owners) = meta
+        .get_mut("ownerReferences")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    owners.retain_mut(|owner| {
+        if owner
+            .get("uid")
+            .and_then(Value::as_str)
+            .is_some_and(|u| !u.is_empty())
+        {
+            return true;
+        }
+        let kind = owner
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = owner
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let uid = Kind::ALL
+            .iter()
+            .find(|k| k.name() == kind)
+            .and_then(|k| meta_of(world, &ObjectRef::new(*k, namespace, name)))
+            .and_then(|m| m.uid.clone())
+            .filter(|u| !u.is_empty());
+        match uid {
+            Some(uid) => {
+                owner["uid"] = json!(uid);
+                true
+            }
+            None => {
+                tracing::debug!(kind, name, "owner has no uid yet; reference left out");
+                false
+            }
+        }
+    });
+    if owners.is_empty() {
+        meta.remove("ownerReferences");
+    }
 }
 
 fn finalizers(meta: &ObjectMeta) -> Vec<String> {
@@ -312,5 +363,64 @@ pub fn meta_of<'a>(world: &'a World, r: &ObjectRef) -> Option<&'a ObjectMeta> {
         Kind::Addon => get::<a::Addon>(world, k),
         Kind::Function => get::<a::Function>(world, k),
         Kind::AppBinding => get::<a::AppBinding>(world, k),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::api::{Repository, Snapshot};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+    fn snapshot_owned_by(repo: &str, uid: &str) -> Object {
+        let mut s: Snapshot = serde_json::from_value(json!({
+            "apiVersion": Kind::Snapshot.api_version(), "kind": "Snapshot",
+            "metadata": {"name": "s", "namespace": "demo"},
+            "spec": {"repository": repo},
+        }))
+        .expect("snapshot");
+        s.metadata.owner_references = Some(vec![OwnerReference {
+            api_version: Kind::Repository.api_version(),
+            kind: "Repository".into(),
+            name: repo.into(),
+            uid: uid.into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }]);
+        Object::Snapshot(s)
+    }
+
+    fn world_with_repository(uid: Option<&str>) -> World {
+        let mut world = World::new();
+        let mut repo: Repository = serde_json::from_value(json!({
+            "apiVersion": Kind::Repository.api_version(), "kind": "Repository",
+            "metadata": {"name": "r", "namespace": "demo"},
+            "spec": {"storageRef": {"name": "st"}, "appRef": {"name": "db"}},
+        }))
+        .expect("repository");
+        repo.metadata.uid = uid.map(str::to_owned);
+        world.repositories.insert(ObjectKey::new("demo", "r"), repo);
+        world
+    }
+
+    #[test]
+    fn an_owner_created_in_the_same_pass_gets_its_observed_uid() {
+        let world = world_with_repository(Some("u-123"));
+        let req = apply_object(&world, &snapshot_owned_by("r", "")).expect("request");
+        assert_eq!(req.body["metadata"]["ownerReferences"][0]["uid"], "u-123");
+    }
+
+    #[test]
+    fn an_owner_without_a_uid_is_left_out_rather_than_refused_by_the_server() {
+        let world = world_with_repository(None);
+        let req = apply_object(&world, &snapshot_owned_by("r", "")).expect("request");
+        assert!(req.body["metadata"].get("ownerReferences").is_none());
+    }
+
+    #[test]
+    fn a_known_uid_is_kept() {
+        let world = World::new();
+        let req = apply_object(&world, &snapshot_owned_by("r", "u-9")).expect("request");
+        assert_eq!(req.body["metadata"]["ownerReferences"][0]["uid"], "u-9");
     }
 }
