@@ -81,6 +81,9 @@ pub enum Effect {
         snapshot: ObjectRef,
         /// `(restic repository dir relative to the backend root, restic snapshot id)`.
         restic: Vec<(String, String)>,
+        /// Repository dirs of every component: restic snapshots there tagged with the
+        /// Snapshot's name go too (a job killed after restic's commit never reported them).
+        tagged_in: Vec<String>,
         /// Snapshot YAML to remove.
         metadata_path: String,
     },

@@ -162,9 +162,14 @@ fn fault_kill_after_the_data_is_committed_before_the_status_is_retried() -> Resu
         "the status was written before the kill"
     );
     restart_and_assert_the_killed_session_was_retried(&env)?;
-    // Known gap: the killed job's complete restic snapshot stays in the repository,
-    // referenced by no Snapshot, so retention never forgets it (see docs/reliability.md).
-    assert_eq!(env.restic_snapshots()?, 2, "the orphan and the retry's");
+    // The killed job's complete restic snapshot stays while its failed Snapshot is kept
+    // (failedSnapshots); it carries that Snapshot's name as its restic tag, so wiping the
+    // Snapshot forgets it too (core/tests/decisions/deletion.rs, kube tests/api/backend.rs).
+    assert_eq!(
+        env.restic_snapshots()?,
+        2,
+        "the killed job's and the retry's"
+    );
     env.assert_recovered()
 }
 

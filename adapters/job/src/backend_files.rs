@@ -128,30 +128,98 @@ pub async fn write_file(access: &StorageAccess, path: &str, yaml: &str) -> Outco
     }
 }
 
-/// Forgets (and prunes) restic snapshots `(repository dir, id)`, then removes the
-/// Snapshot YAML. A repository that no longer exists has nothing to forget.
+/// What one `ForgetSnapshots` removes.
+#[derive(Clone, Debug, Default)]
+pub struct ForgetTarget {
+    /// The Snapshot's name: restic snapshots tagged with it belong to it.
+    pub tag: String,
+    /// `(repository dir, restic snapshot id)` the Snapshot's status reported.
+    pub restic: Vec<(String, String)>,
+    /// Repository dirs searched for snapshots tagged [`Self::tag`] as well.
+    pub tagged_in: Vec<String>,
+    /// The Snapshot YAML to remove.
+    pub metadata_path: String,
+}
+
+impl ForgetTarget {
+    /// The target of a `ForgetSnapshots` effect (`None` for other effects).
+    pub fn of(effect: &Effect) -> Option<Self> {
+        match effect {
+            Effect::ForgetSnapshots {
+                snapshot,
+                restic,
+                tagged_in,
+                metadata_path,
+                ..
+            } => Some(Self {
+                tag: snapshot.key.name.clone(),
+                restic: restic.clone(),
+                tagged_in: tagged_in.clone(),
+                metadata_path: metadata_path.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Each repository dir with the ids reported there, in order.
+    fn by_dir(&self) -> BTreeMap<String, Vec<String>> {
+        let mut dirs: BTreeMap<String, Vec<String>> = self
+            .tagged_in
+            .iter()
+            .map(|d| (d.clone(), Vec::new()))
+            .collect();
+        for (dir, id) in &self.restic {
+            dirs.entry(dir.clone()).or_default().push(id.clone());
+        }
+        dirs
+    }
+}
+
+/// Forgets (and prunes) the restic snapshots of a Snapshot: the ids its status reported and
+/// any tagged with its name (a job killed between restic's commit and its report leaves
+/// one), then removes the Snapshot YAML. A repository that no longer exists has nothing to
+/// forget.
 pub async fn forget(
     access: &StorageAccess,
     password: Option<Password>,
-    restic: &[(String, String)],
-    metadata_path: &str,
+    target: &ForgetTarget,
 ) -> Outcome {
-    for (dir, id) in restic {
-        let Some(password) = password.clone() else {
-            return Outcome::Failed(format!(
-                "cannot forget restic snapshot {id} in {dir}: the Repository's encryption Secret is not available"
-            ));
-        };
-        let store = match access.open(dir) {
+    for (dir, ids) in target.by_dir() {
+        let store = match access.open(&dir) {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        let label = access.location(dir).to_string();
-        let id = id.clone();
+        let label = access.location(&dir).to_string();
+        if ids.is_empty() {
+            // Only a search by tag: a directory no job ever wrote needs no password.
+            match get_file(store.as_ref(), &label, "config").await {
+                Ok(None) => continue,
+                Ok(Some(_)) => {}
+                Err(e) => return failed(&format!("cannot read the repository in {dir}"), e),
+            }
+        }
+        let Some(password) = password.clone() else {
+            return Outcome::Failed(format!(
+                "cannot forget the restic snapshots of Snapshot {} in {dir}: the Repository's encryption Secret is not available",
+                target.tag
+            ));
+        };
+        let tag = target.tag.clone();
         let rt = Handle::current();
         let done =
             tokio::task::spawn_blocking(move || match Repo::open(store, &label, &password, rt) {
-                Ok(repo) => repo.forget_ids(&[id], true).map(|_| ()),
+                Ok(repo) => {
+                    let mut ids = ids;
+                    for s in repo.snapshots()? {
+                        if s.tags.contains(&tag) && !ids.contains(&s.id) {
+                            ids.push(s.id);
+                        }
+                    }
+                    if ids.is_empty() {
+                        return Ok(());
+                    }
+                    repo.forget_ids(&ids, true).map(|_| ())
+                }
                 Err(cairn_storage::Error::NotInitialised { .. }) => Ok(()),
                 Err(e) => Err(e),
             })
@@ -166,9 +234,10 @@ pub async fn forget(
         Ok(s) => s,
         Err(o) => return o,
     };
-    match delete_file(store.as_ref(), &access.root.to_string(), metadata_path).await {
+    let path = &target.metadata_path;
+    match delete_file(store.as_ref(), &access.root.to_string(), path).await {
         Ok(()) => Outcome::Ok,
-        Err(e) => failed(&format!("cannot remove {metadata_path}"), e),
+        Err(e) => failed(&format!("cannot remove {path}"), e),
     }
 }
 
@@ -236,11 +305,10 @@ pub async fn carry_out(
         | Effect::UploadSnapshotMetadata { path, yaml, .. } => {
             write_file(&access, path, yaml).await
         }
-        Effect::ForgetSnapshots {
-            restic,
-            metadata_path,
-            ..
-        } => forget(&access, password, restic, metadata_path).await,
+        Effect::ForgetSnapshots { .. } => {
+            let target = ForgetTarget::of(effect).unwrap_or_default();
+            forget(&access, password, &target).await
+        }
         Effect::WipeData { path, .. } => wipe(&access, path).await,
         _ => return None,
     };

@@ -22,7 +22,7 @@ use tracing::{info, warn};
 use crate::clock;
 use crate::executor_hook::{exec_command, run_hook};
 use crate::executor_job::{prepare, run_prepared, run_subprocess, JobMode};
-use crate::executor_storage::{forget, init_backend, wipe, write_file, Listing};
+use crate::executor_storage::{forget, init_backend, wipe, write_file, ForgetTarget, Listing};
 
 /// Runs IO effects as tasks and hands back their facts.
 pub struct Executor {
@@ -132,17 +132,15 @@ impl Executor {
                 })
             }
             Effect::ForgetSnapshots {
-                storage,
-                snapshot,
-                restic,
-                metadata_path,
+                storage, snapshot, ..
             } => {
                 let password = snapshot_password(world, &snapshot.key);
                 let (key, snap) = (storage.key.clone(), snapshot.key.clone());
-                let (restic, metadata_path) = (restic.clone(), metadata_path.clone());
+                let target = ForgetTarget::of(effect).unwrap_or_default();
+                let metadata_path = target.metadata_path.clone();
                 self.storage_task(world, storage, move |access| async move {
                     let outcome = match access {
-                        Ok(access) => forget(&access, password, &restic, &metadata_path).await,
+                        Ok(access) => forget(&access, password, &target).await,
                         Err(message) => Outcome::Failed(message),
                     };
                     Fact::SnapshotsForgotten {

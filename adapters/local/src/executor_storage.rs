@@ -3,4 +3,4 @@
 //! The implementation is shared with the Kubernetes operator and lives in
 //! [`cairn_job::backend_files`]; this module keeps the names the executor uses.
 
-pub use cairn_job::backend_files::{forget, init_backend, wipe, write_file, Listing};
+pub use cairn_job::backend_files::{forget, init_backend, wipe, write_file, ForgetTarget, Listing};

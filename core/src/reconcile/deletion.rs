@@ -190,6 +190,7 @@ fn snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>, plan: &mut P
                         storage,
                         snapshot: me.clone(),
                         restic,
+                        tagged_in: component_dirs(repo, snapshot),
                         metadata_path,
                     });
                 }
@@ -198,6 +199,20 @@ fn snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>, plan: &mut P
         }
     }
     plan.push(Effect::RemoveFinalizer(me));
+}
+
+/// The restic repository dir of every component of a snapshot, reported or only planned.
+fn component_dirs(repo: &Repository, snapshot: &Snapshot) -> Vec<String> {
+    let Some(status) = snapshot.status.as_ref() else {
+        return Vec::new();
+    };
+    let dirs: std::collections::BTreeSet<String> = status
+        .components
+        .values()
+        .filter(|c| !c.path.is_empty())
+        .map(|c| restic_repo_dir(&repo.spec.path, &c.path))
+        .collect();
+    dirs.into_iter().collect()
 }
 
 /// `(restic repository dir, restic snapshot id)` of every component of a snapshot.

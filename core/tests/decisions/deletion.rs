@@ -96,6 +96,43 @@ fn snapshot_wipeout_forgets_restic_data_before_the_finalizer_goes() {
     assert!(!world.snapshots.contains_key(&snapshot_key()));
 }
 
+#[test]
+fn wiping_a_snapshot_whose_job_died_before_reporting_forgets_by_its_tag() {
+    // The job was killed after restic's commit: the status names the component's path but
+    // no restic id, so only the Snapshot's name (the restic tag) finds the data.
+    let mut world = backed_up(CONFIG);
+    let mut snap: Snapshot = world.snapshots[&snapshot_key()].clone();
+    snap.spec.deletion_policy = Some(DeletionPolicy::WipeOut);
+    for c in snap
+        .status
+        .as_mut()
+        .expect("status")
+        .components
+        .values_mut()
+    {
+        c.restic_stats.clear();
+    }
+    world.snapshots.insert(snapshot_key(), snap);
+    delete(&mut world, Kind::Snapshot, SNAPSHOT);
+    let effects = settle(&mut world, later());
+    let forgets: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ForgetSnapshots {
+                restic, tagged_in, ..
+            } => Some((restic.clone(), tagged_in.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        forgets,
+        vec![(
+            vec![],
+            vec!["singlestore/repository/v1/frequent-backup/dump".to_owned()]
+        )]
+    );
+}
+
 /// (repository deletionPolicy in the configuration, repository kept, directory wiped)
 const CONFIG_POLICIES: [(&str, bool, bool); 3] = [
     ("Delete", false, false),

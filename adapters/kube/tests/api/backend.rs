@@ -210,6 +210,7 @@ async fn local_directory_full_cycle() {
             storage: storage_ref(),
             snapshot: snap_ref,
             restic: vec![],
+            tagged_in: vec!["other/repository/v1/s/dump".into()],
             metadata_path: "other/snapshots/s1.yaml".into(),
         },
     )
@@ -250,15 +251,25 @@ async fn forget_removes_the_restic_snapshot() {
     let store = open_store(&location, &BackendOptions::default()).unwrap();
     let label = location.to_string();
     let rt = tokio::runtime::Handle::current();
-    let id = tokio::task::spawn_blocking(move || {
+    // The reported snapshot, one a killed job committed under the same Snapshot's tag
+    // without reporting it, and another Snapshot's, which must stay.
+    let (id, orphan, other) = tokio::task::spawn_blocking(move || {
         let repo = Repo::init(store, &label, &Password::new("pw-TOPSECRET"), rt).unwrap();
-        let entry = SourceEntry::new("/dump.sql", || {
-            Ok(Box::new(std::io::Cursor::new(b"select 1;".to_vec()))
-                as Box<dyn std::io::Read + Send>)
-        });
-        repo.backup(vec![entry], &SnapshotMeta::default())
-            .unwrap()
-            .snapshot_id
+        let backup = |tag: &str, body: &'static [u8]| {
+            let entry = SourceEntry::new("/dump.sql", move || {
+                Ok(Box::new(std::io::Cursor::new(body.to_vec())) as Box<dyn std::io::Read + Send>)
+            });
+            let meta = SnapshotMeta {
+                tags: vec![tag.to_owned()],
+                ..SnapshotMeta::default()
+            };
+            repo.backup(vec![entry], &meta).unwrap().snapshot_id
+        };
+        (
+            backup("gcs-sdb-repo-sample-1724065100", b"select 1;"),
+            backup("gcs-sdb-repo-sample-1724065100", b"select 2;"),
+            backup("gcs-sdb-repo-sample-1724069999", b"select 3;"),
+        )
     })
     .await
     .unwrap();
@@ -285,6 +296,7 @@ async fn forget_removes_the_restic_snapshot() {
         storage: storage_ref(),
         snapshot: snap_ref,
         restic: vec![(rel.to_owned(), id.clone())],
+        tagged_in: vec![rel.to_owned()],
         metadata_path: "singlestore/snapshots/gcs-sdb-repo-sample-1724065100.yaml".into(),
     };
     let fact = run(&world, effect.clone()).await;
@@ -300,7 +312,16 @@ async fn forget_removes_the_restic_snapshot() {
     })
     .await
     .unwrap();
-    assert!(left.iter().all(|s| s.id != id), "forgotten: {left:?}");
+    let left: Vec<_> = left.into_iter().map(|s| s.id).collect();
+    assert!(
+        !left.contains(&id),
+        "the reported one is forgotten: {left:?}"
+    );
+    assert!(
+        !left.contains(&orphan),
+        "the unreported one is forgotten: {left:?}"
+    );
+    assert_eq!(left, vec![other], "another Snapshot's stays");
     // Replaying the effect is harmless (idempotent).
     assert_eq!(outcome(&run(&world, effect).await), &Outcome::Ok);
 }
