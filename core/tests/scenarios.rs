@@ -15,3 +15,6 @@ mod faults;
 
 #[path = "scenarios/recovery_story.rs"]
 mod recovery_story;
+
+#[path = "scenarios/restore_hooks.rs"]
+mod restore_hooks;

@@ -15,6 +15,7 @@ mod load_support;
 mod local_clock;
 mod local_crash;
 mod local_failures;
+mod local_hooks;
 mod local_load;
 mod local_quickstart;
 mod local_recovery;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::api::component::SNAPSHOT_LATEST;
 use crate::api::condition::{has_condition, is_condition_false, is_condition_true};
 use crate::api::condition_type::*;
+use crate::api::hook::HookInfo;
 use crate::api::restore_session::{ComponentRestoreStatus, RestorePhase};
 use crate::api::{
     Kind, ObjectReference, RestoreSession, RestoreSessionStatus, Snapshot, SnapshotPhase,
@@ -22,9 +23,10 @@ use crate::job::{
 use crate::plan::GoDuration;
 use crate::world::object::created_at;
 use crate::world::query::target_key;
-use crate::world::{ObjectKey, ObjectRef, Status, World};
+use crate::world::{HookStage, ObjectKey, ObjectRef, Status, World};
 
 use super::executor::{resolve_tasks, BuiltIns, Direction};
+use super::hooks::{hooks_message, step_hooks, HookRound};
 use super::repository::snapshot_time;
 use super::validation::{restore_access_problems, validate_restore};
 use super::write::{ensure_finalizer, patch_status, set_and_announce, set_quietly};
@@ -209,6 +211,9 @@ fn progress(
                     now,
                 );
             }
+            if !pre_restore_hooks_done(world, restore, me, status, now, plan) {
+                return; // waits for them, or they failed (no job; the session fails)
+            }
             match restore_job(world, restore, me, key, now) {
                 Ok(spec) => {
                     status.total_components =
@@ -247,10 +252,11 @@ fn progress(
             }
         }
     }
-    let done = matches!(
+    let restored = matches!(
         status.components_phase(),
         RestorePhase::Succeeded | RestorePhase::Failed
-    ) || is_condition_true(&status.conditions, TYPE_RESTORE_INCOMPLETE)
+    ) || is_condition_true(&status.conditions, TYPE_RESTORE_INCOMPLETE);
+    let done = (restored && post_restore_hooks_done(world, restore, me, status, now, plan))
         || is_condition_false(&status.conditions, TYPE_RESTORE_EXECUTOR_ENSURED);
     if done && !has_condition(&status.conditions, TYPE_METRICS_PUSHED) {
         set_quietly(
@@ -265,6 +271,124 @@ fn progress(
     if let Some(deadline) = status.restore_deadline.filter(|d| now < *d && !done) {
         plan.wake_at(deadline);
     }
+}
+
+/// Steps the preRestore hooks; true once they all succeeded (or none are listed). A failed
+/// one sets `PreRestoreHooksExecutionSucceeded=False` and ends the session without a job.
+fn pre_restore_hooks_done(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+    status: &mut RestoreSessionStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) -> bool {
+    let hooks = restore.spec.hooks.clone().unwrap_or_default().pre_restore;
+    let ok = restore_hooks(
+        world,
+        me,
+        status,
+        &hooks,
+        HookStage::PreRestore,
+        true,
+        now,
+        plan,
+    );
+    if ok == Some(false) {
+        set_quietly(
+            &mut status.conditions,
+            TYPE_METRICS_PUSHED,
+            true,
+            REASON_SUCCESSFULLY_PUSHED_METRICS,
+            format!("metrics of RestoreSession {} recorded", me.key),
+            now,
+        );
+    }
+    ok == Some(true)
+}
+
+/// Steps the postRestore hooks once the data is restored (or the restore failed; their
+/// execution policy decides which run); true once none is running.
+fn post_restore_hooks_done(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+    status: &mut RestoreSessionStatus,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) -> bool {
+    let hooks = restore.spec.hooks.clone().unwrap_or_default().post_restore;
+    let succeeded = status.components_phase() == RestorePhase::Succeeded
+        && !is_condition_true(&status.conditions, TYPE_RESTORE_INCOMPLETE);
+    restore_hooks(
+        world,
+        me,
+        status,
+        &hooks,
+        HookStage::PostRestore,
+        succeeded,
+        now,
+        plan,
+    )
+    .is_some()
+}
+
+/// One step of a RestoreSession's hooks of `stage`: statuses, and the condition once done.
+/// `Some(true)` all succeeded or none apply, `Some(false)` one failed, `None` running.
+#[allow(clippy::too_many_arguments)] // the session's parts, as its callers hold them
+fn restore_hooks(
+    world: &World,
+    me: &ObjectRef,
+    status: &mut RestoreSessionStatus,
+    hooks: &[HookInfo],
+    stage: HookStage,
+    succeeded: bool,
+    now: DateTime<Utc>,
+    plan: &mut Plan,
+) -> Option<bool> {
+    let pre = stage == HookStage::PreRestore;
+    let (results, failed) = match step_hooks(world, me, hooks, stage, succeeded, plan) {
+        HookRound::NoneApply => return Some(true),
+        HookRound::Running(results) => (results, None),
+        HookRound::Done(results, failed) => (results, Some(failed)),
+    };
+    if pre {
+        status.hooks.pre_hooks = results;
+    } else {
+        status.hooks.post_hooks = results;
+    }
+    let failed = failed?;
+    let ok = failed.is_empty();
+    let (type_, reason) = match (pre, ok) {
+        (true, true) => (
+            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_PRE_RESTORE_HOOKS,
+        ),
+        (true, false) => (
+            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_PRE_RESTORE_HOOKS,
+        ),
+        (false, true) => (
+            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_POST_RESTORE_HOOKS,
+        ),
+        (false, false) => (
+            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_POST_RESTORE_HOOKS,
+        ),
+    };
+    let message = format!("RestoreSession {}: {}", me.key, hooks_message(&failed));
+    set_and_announce(
+        plan,
+        me,
+        &mut status.conditions,
+        type_,
+        ok,
+        reason,
+        message,
+        now,
+    );
+    Some(ok)
 }
 
 /// How long a RestoreSession of `latest` waits for the first backup of a repository that

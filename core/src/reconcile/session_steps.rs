@@ -5,15 +5,16 @@ use std::collections::BTreeMap;
 
 use crate::api::condition::has_condition;
 use crate::api::condition_type::*;
-use crate::api::hook::{HookExecutionPhase, HookExecutionPolicy, HookExecutionStatus, HookInfo};
-use crate::api::{BackupSessionStatus, ObjectReference};
+use crate::api::hook::HookInfo;
+use crate::api::BackupSessionStatus;
 use crate::effect::{Effect, Plan};
 use crate::job::{JobKey, JobKind, JobSpec, SnapshotTarget};
 use crate::plan::naming::{component_path, snapshot_name};
-use crate::world::{HookKey, HookOutcome, HookSpec, HookStage, Object, ObjectKey};
+use crate::world::{HookStage, Object, ObjectKey};
 
 use super::backup_session::SessionContext;
 use super::executor::{resolve_tasks, BuiltIns, Direction};
+use super::hooks::{hooks_message, step_hooks, HookRound};
 use super::snapshot_spec::desired_snapshot;
 use super::write::set_and_announce;
 
@@ -27,72 +28,22 @@ pub fn run_hooks(
     plan: &mut Plan,
 ) -> Option<bool> {
     let succeeded = status.phase_from_snapshots() == crate::api::BackupSessionPhase::Succeeded;
-    let applicable: Vec<&HookInfo> = hooks
-        .iter()
-        .filter(|h| {
-            pre || match h.execution_policy() {
-                HookExecutionPolicy::Always => true,
-                HookExecutionPolicy::OnSuccess => succeeded,
-                HookExecutionPolicy::OnFailure => !succeeded,
-            }
-        })
-        .collect();
-    if applicable.is_empty() {
-        return Some(true);
-    }
     let stage = if pre {
         HookStage::PreBackup
     } else {
         HookStage::PostBackup
     };
-    let mut results = Vec::new();
-    for hook in &applicable {
-        let key = HookKey {
-            session: ctx.me.clone(),
-            stage,
-            name: hook.name.clone(),
-        };
-        let outcome = ctx.world.hooks.get(&key).map(|f| f.outcome);
-        if outcome.is_none() {
-            let template = hook.hook_template.clone().unwrap_or_default();
-            let template = ObjectReference::new(
-                template.namespace_or(&ctx.me.key.namespace).to_owned(),
-                template.name.clone(),
-            );
-            plan.push(Effect::RunHook(HookSpec {
-                key,
-                template,
-                params: hook.params.clone(),
-                max_retry: hook.max_retry,
-                timeout: hook.timeout.clone(),
-            }));
-        }
-        let phase = match outcome {
-            Some(HookOutcome::Succeeded) => HookExecutionPhase::Succeeded,
-            Some(HookOutcome::Failed) => HookExecutionPhase::Failed,
-            _ => HookExecutionPhase::Pending,
-        };
-        results.push(HookExecutionStatus {
-            name: hook.name.clone(),
-            phase: Some(phase),
-        });
-    }
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| r.phase == Some(HookExecutionPhase::Failed))
-        .map(|r| r.name.clone())
-        .collect();
-    let done = results
-        .iter()
-        .all(|r| r.phase != Some(HookExecutionPhase::Pending));
+    let (results, failed) = match step_hooks(ctx.world, &ctx.me, hooks, stage, succeeded, plan) {
+        HookRound::NoneApply => return Some(true),
+        HookRound::Running(results) => (results, None),
+        HookRound::Done(results, failed) => (results, Some(failed)),
+    };
     if pre {
         status.hooks.pre_hooks = results
     } else {
         status.hooks.post_hooks = results
     }
-    if !done && failed.is_empty() {
-        return None;
-    }
+    let failed = failed?;
     let ok = failed.is_empty();
     let (type_, reason) = match (pre, ok) {
         (true, true) => (
@@ -112,14 +63,6 @@ pub fn run_hooks(
             REASON_FAILED_TO_EXECUTE_POST_BACKUP_HOOKS,
         ),
     };
-    let message = if ok {
-        "all hooks succeeded".to_owned()
-    } else {
-        format!(
-            "hook(s) {} failed: see the HookTemplate and the hook's output",
-            failed.join(", ")
-        )
-    };
     set_and_announce(
         plan,
         &ctx.me,
@@ -127,7 +70,7 @@ pub fn run_hooks(
         type_,
         ok,
         reason,
-        message,
+        hooks_message(&failed),
         ctx.now,
     );
     Some(ok)
