@@ -6,7 +6,6 @@ mod panic_hook;
 mod password;
 mod progress;
 mod repo_access;
-mod snapshot_source;
 mod telemetry;
 
 use clap::Parser;

@@ -5,9 +5,9 @@ use super::{db_target, print_json};
 use crate::cli::RestoreArgs;
 use crate::progress::{Counters, Reporter};
 use crate::repo_access::{blocking, RepoAccess};
-use crate::snapshot_source::RepoSnapshotSource;
 use anyhow::{bail, Context, Result};
 use cairn_db::restore::{restore_native, RestoreOptions, SnapshotSource};
+use cairn_job::source::RepoSnapshotSource;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,7 +28,7 @@ pub async fn run(args: RestoreArgs) -> Result<()> {
     };
     let source = {
         let (repo, snapshot) = (repo.clone(), snapshot.clone());
-        Arc::new(blocking(move || RepoSnapshotSource::new(repo, snapshot)).await?)
+        Arc::new(blocking(move || Ok(RepoSnapshotSource::new(repo, snapshot)?)).await?)
     };
     let options = RestoreOptions {
         databases: args.databases.clone(),

@@ -21,7 +21,7 @@ pub mod params;
 mod report;
 mod repository;
 mod restore;
-mod source;
+pub mod source;
 pub mod target;
 
 pub use backend::StorageAccess;

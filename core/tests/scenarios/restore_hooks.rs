@@ -11,35 +11,19 @@ use cairn_core::world::{Fact, HookKey, HookOutcome, HookStage, ObjectKey, Object
 use std::collections::BTreeMap;
 
 use super::harness::*;
-use super::restore_story::backed_up_world;
+use super::restore_story::{backed_up_world, RESTORE, RESTORED_APP};
 
-const RESTORED_APP: &str = r#"
-apiVersion: appcatalog.appscode.com/v1alpha1
-kind: AppBinding
-metadata: {name: restored-singlestore, namespace: demo}
-spec: {type: kubedb.com/singlestore, version: 8.5.7, clientConfig: {service: {name: restored-singlestore, port: 3306}}}
-"#;
-
-const RESTORE_WITH_HOOKS: &str = r#"
-apiVersion: core.kubestash.com/v1alpha1
-kind: RestoreSession
-metadata: {name: restore-with-hooks, namespace: demo, creationTimestamp: "2024-08-19T12:00:00Z"}
-spec:
-  target: {apiGroup: kubedb.com, kind: Singlestore, namespace: demo, name: restored-singlestore}
-  dataSource:
-    repository: gcs-sdb-repo
-    snapshot: latest
-    encryptionSecret: {name: encrypt-secret, namespace: demo}
-  addon:
-    name: singlestore-addon
-    tasks: [{name: logical-backup-restore}]
-  hooks:
+/// The story's RestoreSession under another name, with hooks.
+fn restore_with_hooks() -> String {
+    RESTORE.replace("restore-sample-singlestore", "restore-with-hooks")
+        + r#"  hooks:
     preRestore:
       - {name: stop-writers, hookTemplate: {name: stop-writers, namespace: demo}}
     postRestore:
       - {name: analyze-tables, hookTemplate: {name: analyze, namespace: demo}, executionPolicy: OnSuccess}
       - {name: page-oncall, hookTemplate: {name: page, namespace: demo}, executionPolicy: OnFailure}
-"#;
+"#
+}
 
 fn me() -> ObjectRef {
     ObjectRef::new(Kind::RestoreSession, "demo", "restore-with-hooks")
@@ -89,7 +73,7 @@ fn applied(t: chrono::DateTime<chrono::Utc>) -> (World, Vec<Effect>) {
         &mut world,
         [
             Fact::Applied(object("AppBinding", RESTORED_APP)),
-            Fact::Applied(object("RestoreSession", RESTORE_WITH_HOOKS)),
+            Fact::Applied(object("RestoreSession", &restore_with_hooks())),
         ],
     );
     let effects = settle(&mut world, t);

@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 use super::backup_story::backup_result;
 use super::harness::*;
 
-const RESTORED_APP: &str = r#"
+pub const RESTORED_APP: &str = r#"
 apiVersion: appcatalog.appscode.com/v1alpha1
 kind: AppBinding
 metadata: {name: restored-singlestore, namespace: demo}
 spec: {type: kubedb.com/singlestore, version: 8.5.7, clientConfig: {service: {name: restored-singlestore, port: 3306}}}
 "#;
 
-const RESTORE: &str = r#"
+pub const RESTORE: &str = r#"
 apiVersion: core.kubestash.com/v1alpha1
 kind: RestoreSession
 metadata: {name: restore-sample-singlestore, namespace: demo, creationTimestamp: "2024-08-19T12:00:00Z"}
