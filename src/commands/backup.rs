@@ -9,6 +9,7 @@ use cairn_db::consistency::ConsistencyMode;
 use cairn_db::dump::{prepare_dump, Dump, DumpEntry, DumpOptions, DumpProgress, DumpReport};
 use cairn_db::manifest::Consistency;
 use cairn_db::sql_dump::{prepare_sql_dump, SqlDump};
+use cairn_job::previous_steps::previous_key_steps;
 use cairn_storage::{SnapshotMeta, SourceEntry};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub async fn run(args: BackupArgs) -> Result<()> {
         parallel: args.parallel.unwrap_or_else(default_parallel),
         consistency: consistency_mode(&args),
         chunk_rows: args.chunk_rows,
+        previous_steps: previous_key_steps(repo.clone()).await,
         ..DumpOptions::default()
     };
     let dump = match args.format {

@@ -9,6 +9,7 @@
 //! transactions and fails if any entry failed or was never read to the end: rustic
 //! skips failed files silently, so that error is what keeps a partial backup out.
 
+use std::collections::BTreeMap;
 use std::io::{self, Cursor, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -73,6 +74,10 @@ pub struct DumpOptions {
     pub chunk_bytes: u64,
     /// Dump views, triggers, routines and events.
     pub objects: bool,
+    /// Chunk key steps of the previous snapshot by `(database, table)`
+    /// ([`crate::manifest::Manifest::key_steps`]): kept while they still fit, so a server
+    /// size estimate that moved a few per cent does not re-cut every range.
+    pub previous_steps: BTreeMap<(String, String), u64>,
 }
 
 impl Default for DumpOptions {
@@ -86,6 +91,7 @@ impl Default for DumpOptions {
             chunk_rows: 1_000_000,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             objects: true,
+            previous_steps: BTreeMap::new(),
         }
     }
 }
@@ -409,6 +415,7 @@ async fn read_database_schema(
             chunks: Vec::new(),
             primary_key: t.primary_key.clone(),
             engine: t.engine.clone(),
+            key_step: None,
         });
     }
     let objects = if opts.objects {
@@ -555,17 +562,23 @@ async fn plan_chunks(
     for (di, info) in infos.iter().enumerate() {
         for (ti, table) in info.tables.iter().enumerate() {
             let chunk_rows = rows_per_chunk(table, opts.chunk_rows, opts.chunk_bytes);
-            let ranges = read_key_ranges(
+            let previous = opts
+                .previous_steps
+                .get(&(info.name.clone(), table.name.clone()))
+                .map(|&s| i128::from(s));
+            let plan = read_key_ranges(
                 conn,
                 &info.name,
                 &table.name,
                 table.integer_key(),
                 table.rows_estimate,
                 chunk_rows,
+                previous,
             )
             .await?;
             let entry = &mut databases[di].tables[ti];
-            for (ci, range) in ranges.iter().enumerate() {
+            entry.key_step = plan.step.and_then(|s| u64::try_from(s).ok());
+            for (ci, range) in plan.ranges.iter().enumerate() {
                 let path = manifest::data_path(&info.name, &table.name, ci + 1);
                 entry.chunks.push(ChunkEntry {
                     path: path.clone(),

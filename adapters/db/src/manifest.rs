@@ -3,6 +3,8 @@
 //! See `docs/format.md`. The manifest carries real names; paths carry names made safe by
 //! [`encode_segment`].
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checksum::RowDigest;
@@ -141,6 +143,24 @@ pub struct TableEntry {
     /// Storage engine as reported by the server (empty if unknown).
     #[serde(default)]
     pub engine: String,
+    /// The power-of-two key step between chunk boundaries, when the table was split; the
+    /// next backup keeps it so its ranges, and so its files, stay the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_step: Option<u64>,
+}
+
+impl Manifest {
+    /// The chunk key step of every split table, by `(database, table)`.
+    pub fn key_steps(&self) -> BTreeMap<(String, String), u64> {
+        self.databases
+            .iter()
+            .flat_map(|d| {
+                d.tables
+                    .iter()
+                    .filter_map(move |t| t.key_step.map(|s| ((d.name.clone(), t.name.clone()), s)))
+            })
+            .collect()
+    }
 }
 
 impl TableEntry {
@@ -382,6 +402,7 @@ mod tests {
                     }],
                     primary_key: vec![],
                     engine: String::new(),
+                    key_step: None,
                 }],
                 objects: vec![ObjectEntry {
                     kind: ObjectKind::Procedure,

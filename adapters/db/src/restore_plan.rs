@@ -393,6 +393,7 @@ mod tests {
             }],
             primary_key: vec![],
             engine: String::new(),
+            key_step: None,
         }
     }
 

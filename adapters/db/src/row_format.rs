@@ -271,6 +271,7 @@ mod tests {
             chunks: vec![],
             primary_key: vec!["id".into()],
             engine: String::new(),
+            key_step: None,
         }
     }
 

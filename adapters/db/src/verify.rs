@@ -133,7 +133,17 @@ async fn verify_ranges(
     }
     let per_part = table.rows.div_ceil(parallel as u64 * 4).max(SPLIT_ROWS / 4);
     let key = integer_key(&table.primary_key, &table.columns);
-    read_key_ranges(conn, &job.database, &table.name, key, table.rows, per_part).await
+    Ok(read_key_ranges(
+        conn,
+        &job.database,
+        &table.name,
+        key,
+        table.rows,
+        per_part,
+        None,
+    )
+    .await?
+    .ranges)
 }
 
 #[cfg(test)]
@@ -153,6 +163,7 @@ mod tests {
             chunks: vec![],
             primary_key: vec![],
             engine: String::new(),
+            key_step: None,
         };
         assert_eq!(compare("d", &table, &sum), None);
         let mut other = TableChecksum::default();

@@ -153,6 +153,7 @@ fn entry(name: &str, ddl: &str) -> TableEntry {
         chunks: vec![],
         primary_key: vec![],
         engine: String::new(),
+        key_step: None,
     }
 }
 

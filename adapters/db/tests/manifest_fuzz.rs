@@ -37,6 +37,7 @@ fn table(db: &str, name: &str, rows: u64) -> TableEntry {
         }],
         primary_key: vec!["id".into()],
         engine: "InnoDB".into(),
+        key_step: None,
     }
 }
 

@@ -118,7 +118,8 @@ async fn backup_component(
     }
     let rel = join(&target.repository_path, path);
     let repo = open_repo(target.storage.clone(), &rel, target.password.clone(), true).await?;
-    let options = dump_options(&params);
+    let mut options = dump_options(&params);
+    options.previous_steps = crate::previous_steps::previous_key_steps(repo.clone()).await;
     let what = format!(
         "dump of {} ({}:{})",
         inputs.app, inputs.db.host, inputs.db.port

@@ -18,6 +18,7 @@ mod backup;
 pub mod error;
 pub mod inputs;
 pub mod params;
+pub mod previous_steps;
 mod report;
 mod repository;
 mod restore;
