@@ -267,17 +267,25 @@ fn retention_policy_usage_policy_keeps_other_namespaces_out() {
             .status
             .clone()
             .unwrap();
-        let rp = status.backends[0].retention_policy.clone().unwrap();
         if allowed {
+            let rp = status.backends[0].retention_policy.clone().unwrap();
             assert_eq!(status.phase, Some(BackupInvokerPhase::Ready), "{usage}");
             assert_eq!(rp.reason, "");
         } else {
-            // NotReady (not Invalid): the fix is an edit of the policy, another object,
-            // and the configuration becomes Ready by itself once it allows `app`.
-            assert_eq!(status.phase, Some(BackupInvokerPhase::NotReady), "{usage}");
-            assert_eq!(
-                rp.reason,
-                "RetentionPolicy demo/demo-retention does not allow use from namespace app"
+            // Invalid (KubeStash's webhook refuses it); fixing the policy, another object,
+            // makes the configuration valid again by itself: validation runs every reconcile.
+            assert_eq!(status.phase, Some(BackupInvokerPhase::Invalid), "{usage}");
+            let message = status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "ValidationPassed")
+                .map(|c| c.message.clone())
+                .unwrap_or_default();
+            assert!(
+                message.contains(
+                    "RetentionPolicy demo/demo-retention of backend \"gcs-backend\" does not allow use from namespace app"
+                ),
+                "{message}"
             );
             assert!(
                 world.backup_sessions.is_empty(),

@@ -149,6 +149,46 @@ fn repository_problems(
             }
         }
     }
+    problems.extend(usage_problems(world, &key.namespace, spec));
+    problems
+}
+
+/// Backends whose BackupStorage or RetentionPolicy exists but does not allow `namespace`
+/// (KubeStash's webhook refuses these). One that does not exist yet is not a spec problem:
+/// the configuration waits NotReady until it appears.
+fn usage_problems(world: &World, namespace: &str, spec: &BackupConfigurationSpec) -> Vec<String> {
+    let labels = world.namespace_labels(namespace);
+    let mut problems = Vec::new();
+    for backend in &spec.backends {
+        if let Some(r) = &backend.storage_ref {
+            let key = ObjectKey::new(r.namespace_or(namespace), r.name.clone());
+            if let Some(storage) = world.backup_storages.get(&key) {
+                if !storage.usage_allowed(namespace, labels) {
+                    problems.push(format!(
+                        "BackupStorage {key} of backend {:?} does not allow use from namespace {namespace} (see its usagePolicy)",
+                        backend.name
+                    ));
+                }
+            }
+        }
+        if let Some(r) = &backend.retention_policy {
+            let key = ObjectKey::new(r.namespace_or(namespace), r.name.clone());
+            if let Some(policy) = world.retention_policies.get(&key) {
+                let allowed = crate::api::usage_allowed(
+                    policy.spec.usage_policy.as_ref(),
+                    &key.namespace,
+                    namespace,
+                    labels,
+                );
+                if !allowed {
+                    problems.push(format!(
+                        "RetentionPolicy {key} of backend {:?} does not allow use from namespace {namespace} (see its usagePolicy)",
+                        backend.name
+                    ));
+                }
+            }
+        }
+    }
     problems
 }
 

@@ -230,22 +230,41 @@ fn usage_policy_of_the_storage_decides_who_may_use_it() {
             .status
             .clone()
             .unwrap();
-        let expected = if ready {
-            BackupInvokerPhase::Ready
-        } else {
-            BackupInvokerPhase::NotReady
-        };
-        assert_eq!(status.phase, Some(expected), "{usage} team_db={team_db}");
-        let backend = &status.backends[0];
-        assert_eq!(backend.ready, Some(ready), "{usage}");
-        let got = &backend.storage.as_ref().unwrap().reason;
-        assert!(got.contains(reason), "{usage}: {got:?}");
-        if !ready {
-            assert!(got.contains("BackupStorage demo/gcs-storage"), "{got}");
-            assert!(
-                world.backup_sessions.is_empty(),
-                "no backup when not allowed"
-            );
+        if ready {
+            assert_eq!(status.phase, Some(BackupInvokerPhase::Ready), "{usage}");
+            assert_eq!(status.backends[0].ready, Some(true), "{usage}");
+            continue;
         }
+        // Invalid, as KubeStash's webhook refuses it, with the storage and namespace named.
+        assert_eq!(
+            status.phase,
+            Some(BackupInvokerPhase::Invalid),
+            "{usage} team_db={team_db}"
+        );
+        let got = message(&status.conditions, "ValidationPassed");
+        assert!(got.contains(reason), "{usage}: {got:?}");
+        assert!(got.contains("BackupStorage demo/gcs-storage"), "{got}");
+        assert!(
+            world.backup_sessions.is_empty(),
+            "no backup when not allowed"
+        );
+        // Allowing the namespace in the storage is enough: the next reconcile passes.
+        storage_allows_all(&mut world);
+        settle_with_backend(&mut world, t0());
+        let status = world.backup_configurations[&ObjectKey::new("app", "sample-sdb-backup")]
+            .status
+            .clone()
+            .unwrap();
+        assert_eq!(
+            status.phase,
+            Some(BackupInvokerPhase::Ready),
+            "{usage} fixed"
+        );
     }
+}
+
+fn storage_allows_all(world: &mut World) {
+    let mut storage: BackupStorage = serde_yaml::from_str(STORAGE).unwrap();
+    storage.spec.usage_policy = serde_yaml::from_str(ALL).unwrap();
+    tell(world, [Fact::Applied(Object::BackupStorage(storage))]);
 }
