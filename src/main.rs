@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod malloc_arenas;
 mod panic_hook;
 mod password;
 mod progress;
@@ -12,6 +13,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    malloc_arenas::cap();
     panic_hook::install();
     let cli = cli::Cli::parse();
     telemetry::init(cli.global.verbose, cli.global.log_format);

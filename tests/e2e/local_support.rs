@@ -66,6 +66,17 @@ impl Local {
 
     /// Starts `cairn run` as a daemon (stdout/stderr to `<dir>/<log>`).
     pub fn spawn_daemon(&self, state: &str, sets: &[&Path], log: &str) -> Result<Child> {
+        self.spawn_daemon_with_env(state, sets, log, &[])
+    }
+
+    /// [`Local::spawn_daemon`] with extra environment variables.
+    pub fn spawn_daemon_with_env(
+        &self,
+        state: &str,
+        sets: &[&Path],
+        log: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Child> {
         let mut args = vec!["run".to_owned()];
         for s in sets {
             args.push("-f".to_owned());
@@ -75,6 +86,7 @@ impl Local {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = std::fs::File::create(self.path(log))?;
         let mut cmd = self.cairn.command(&refs);
+        cmd.envs(env.iter().copied());
         cmd.stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out);

@@ -21,6 +21,7 @@ mod local_quickstart;
 mod local_recovery;
 mod local_schedule;
 mod local_support;
+mod malloc_arenas;
 mod round_trip;
 mod secrets;
 mod tls;
