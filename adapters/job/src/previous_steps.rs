@@ -16,12 +16,12 @@ pub async fn previous_key_steps(repo: Arc<Repo>) -> BTreeMap<(String, String), u
     let label = repo.label().to_owned();
     let read = tokio::task::spawn_blocking(move || -> Result<Manifest, String> {
         let latest = repo.find_snapshot("latest").map_err(|e| e.to_string())?;
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         repo.open_file(&latest, MANIFEST_PATH)
             .map_err(|e| e.to_string())?
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        Manifest::from_json(&bytes).map_err(|e| e.to_string())
     })
     .await;
     match read {

@@ -166,18 +166,10 @@ fn fill_owner_uids(world: &World, namespace: &str, meta: &mut serde_json::Map<St
         {
             return true;
         }
-        let kind = owner
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let name = owner
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let uid = Kind::ALL
-            .iter()
-            .find(|k| k.name() == kind)
-            .and_then(|k| meta_of(world, &ObjectRef::new(*k, namespace, name)))
+        let text = |field: &str| owner.get(field).and_then(Value::as_str).unwrap_or_default();
+        let (api_version, kind, name) = (text("apiVersion"), text("kind"), text("name"));
+        let uid = Kind::from_type_meta(api_version, kind)
+            .and_then(|k| meta_of(world, &ObjectRef::new(k, namespace, name)))
             .and_then(|m| m.uid.clone())
             .filter(|u| !u.is_empty());
         match uid {
