@@ -1,7 +1,11 @@
 //! One step of a session's pre or post hooks (BackupSession and RestoreSession alike):
-//! a `RunHook` effect for each applicable hook not run yet, and their phases so far.
+//! a `RunHook` effect for each applicable hook not run yet, their phases so far, and the
+//! condition each stage ends with.
 
-use crate::api::hook::{HookExecutionPhase, HookExecutionPolicy, HookExecutionStatus, HookInfo};
+use crate::api::condition_type::*;
+use crate::api::hook::{
+    HookExecutionPhase, HookExecutionPolicy, HookExecutionStatus, HookInfo, HookStatus,
+};
 use crate::api::ObjectReference;
 use crate::effect::{Effect, Plan};
 use crate::world::{HookKey, HookOutcome, HookSpec, HookStage, ObjectRef, World};
@@ -12,9 +16,9 @@ pub enum HookRound {
     /// No hook applies (none listed, or none whose execution policy matches).
     NoneApply,
     /// Some are still running and none failed.
-    Running(Vec<HookExecutionStatus>),
+    Running,
     /// All finished, or one failed: the names of the failed ones (empty = all succeeded).
-    Done(Vec<HookExecutionStatus>, Vec<String>),
+    Done(Vec<String>),
 }
 
 /// Whether `stage` runs before the session's work.
@@ -22,14 +26,16 @@ pub fn is_pre(stage: HookStage) -> bool {
     matches!(stage, HookStage::PreBackup | HookStage::PreRestore)
 }
 
-/// Steps the hooks of `stage` for `session`; `work_succeeded` decides which post hooks
-/// apply by their execution policy (pre hooks always apply).
+/// Steps the hooks of `stage` for `session` and records their phases in `recorded` (its
+/// pre or post list); `work_succeeded` decides which post hooks apply by their execution
+/// policy (pre hooks always apply).
 pub fn step_hooks(
     world: &World,
     session: &ObjectRef,
     hooks: &[HookInfo],
     stage: HookStage,
     work_succeeded: bool,
+    recorded: &mut HookStatus,
     plan: &mut Plan,
 ) -> HookRound {
     let pre = is_pre(stage);
@@ -86,10 +92,53 @@ pub fn step_hooks(
     let done = results
         .iter()
         .all(|r| r.phase != Some(HookExecutionPhase::Pending));
-    if done || !failed.is_empty() {
-        HookRound::Done(results, failed)
+    if pre {
+        recorded.pre_hooks = results;
     } else {
-        HookRound::Running(results)
+        recorded.post_hooks = results;
+    }
+    if done || !failed.is_empty() {
+        HookRound::Done(failed)
+    } else {
+        HookRound::Running
+    }
+}
+
+/// The condition type and reason a finished `stage` sets (`ok`: all hooks succeeded).
+pub fn stage_condition(stage: HookStage, ok: bool) -> (&'static str, &'static str) {
+    match (stage, ok) {
+        (HookStage::PreBackup, true) => (
+            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_PRE_BACKUP_HOOKS,
+        ),
+        (HookStage::PreBackup, false) => (
+            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_PRE_BACKUP_HOOKS,
+        ),
+        (HookStage::PostBackup, true) => (
+            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_POST_BACKUP_HOOKS,
+        ),
+        (HookStage::PostBackup, false) => (
+            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_POST_BACKUP_HOOKS,
+        ),
+        (HookStage::PreRestore, true) => (
+            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_PRE_RESTORE_HOOKS,
+        ),
+        (HookStage::PreRestore, false) => (
+            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_PRE_RESTORE_HOOKS,
+        ),
+        (HookStage::PostRestore, true) => (
+            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_SUCCESSFULLY_EXECUTED_POST_RESTORE_HOOKS,
+        ),
+        (HookStage::PostRestore, false) => (
+            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
+            REASON_FAILED_TO_EXECUTE_POST_RESTORE_HOOKS,
+        ),
     }
 }
 

@@ -26,7 +26,7 @@ use crate::world::query::target_key;
 use crate::world::{HookStage, ObjectKey, ObjectRef, Status, World};
 
 use super::executor::{resolve_tasks, BuiltIns, Direction};
-use super::hooks::{hooks_message, step_hooks, HookRound};
+use super::hooks::{hooks_message, stage_condition, step_hooks, HookRound};
 use super::repository::snapshot_time;
 use super::validation::{restore_access_problems, validate_restore};
 use super::write::{ensure_finalizer, patch_status, set_and_announce, set_quietly};
@@ -154,12 +154,7 @@ fn progress(
             if status.target_found == Some(false) {
                 return; // waits: the target appears
             }
-            if let Some(backup) = backup_in_progress_on(world, restore, me) {
-                let msg = format!(
-                    "RestoreSession {} waits: BackupSession {backup} of its target has started \
-                     and not finished; the restore starts when it completes",
-                    me.key
-                );
+            if let Some((msg, wake)) = backup_awaited(world, restore, me, now) {
                 set_and_announce(
                     plan,
                     me,
@@ -170,33 +165,10 @@ fn progress(
                     msg,
                     now,
                 );
+                if let Some(at) = wake {
+                    plan.wake_at(at);
+                }
                 return; // the backup's completion changes the world and wakes us
-            }
-            let wait_until = created_at(&restore.metadata).unwrap_or(now) + FIRST_BACKUP_WAIT;
-            if let Some(config) = first_backup_awaited(world, restore).filter(|_| now < wait_until)
-            {
-                let ds = restore.spec.data_source.clone().unwrap_or_default();
-                let msg = format!(
-                    "RestoreSession {} waits: Repository {}/{} has no Succeeded Snapshot yet and \
-                     BackupConfiguration {config} has not finished its first backup; the restore \
-                     starts when it has (or fails at {})",
-                    me.key,
-                    restore.data_source_namespace(),
-                    ds.repository,
-                    wait_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                );
-                set_and_announce(
-                    plan,
-                    me,
-                    &mut status.conditions,
-                    TYPE_WAITING_FOR_BACKUP,
-                    true,
-                    REASON_BACKUP_IN_PROGRESS,
-                    msg,
-                    now,
-                );
-                plan.wake_at(wait_until);
-                return; // the first backup's completion changes the world and wakes us
             }
             if has_condition(&status.conditions, TYPE_WAITING_FOR_BACKUP) {
                 set_quietly(
@@ -273,6 +245,38 @@ fn progress(
     }
 }
 
+/// Why the restore must wait for a backup, and until when at most: a started BackupSession
+/// of its target (no limit), or the first backup of a configuration writing to the
+/// repository of `latest` (up to [`FIRST_BACKUP_WAIT`] after the RestoreSession's creation).
+fn backup_awaited(
+    world: &World,
+    restore: &RestoreSession,
+    me: &ObjectRef,
+    now: DateTime<Utc>,
+) -> Option<(String, Option<DateTime<Utc>>)> {
+    if let Some(backup) = backup_in_progress_on(world, restore, me) {
+        let msg = format!(
+            "RestoreSession {} waits: BackupSession {backup} of its target has started \
+             and not finished; the restore starts when it completes",
+            me.key
+        );
+        return Some((msg, None));
+    }
+    let wait_until = created_at(&restore.metadata).unwrap_or(now) + FIRST_BACKUP_WAIT;
+    let config = first_backup_awaited(world, restore).filter(|_| now < wait_until)?;
+    let ds = restore.spec.data_source.clone().unwrap_or_default();
+    let msg = format!(
+        "RestoreSession {} waits: Repository {}/{} has no Succeeded Snapshot yet and \
+         BackupConfiguration {config} has not finished its first backup; the restore \
+         starts when it has (or fails at {})",
+        me.key,
+        restore.data_source_namespace(),
+        ds.repository,
+        wait_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    Some((msg, Some(wait_until)))
+}
+
 /// Steps the preRestore hooks; true once they all succeeded (or none are listed). A failed
 /// one sets `PreRestoreHooksExecutionSucceeded=False` and ends the session without a job.
 fn pre_restore_hooks_done(
@@ -346,37 +350,13 @@ fn restore_hooks(
     now: DateTime<Utc>,
     plan: &mut Plan,
 ) -> Option<bool> {
-    let pre = stage == HookStage::PreRestore;
-    let (results, failed) = match step_hooks(world, me, hooks, stage, succeeded, plan) {
+    let failed = match step_hooks(world, me, hooks, stage, succeeded, &mut status.hooks, plan) {
         HookRound::NoneApply => return Some(true),
-        HookRound::Running(results) => (results, None),
-        HookRound::Done(results, failed) => (results, Some(failed)),
+        HookRound::Running => return None,
+        HookRound::Done(failed) => failed,
     };
-    if pre {
-        status.hooks.pre_hooks = results;
-    } else {
-        status.hooks.post_hooks = results;
-    }
-    let failed = failed?;
     let ok = failed.is_empty();
-    let (type_, reason) = match (pre, ok) {
-        (true, true) => (
-            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_SUCCESSFULLY_EXECUTED_PRE_RESTORE_HOOKS,
-        ),
-        (true, false) => (
-            TYPE_PRE_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_FAILED_TO_EXECUTE_PRE_RESTORE_HOOKS,
-        ),
-        (false, true) => (
-            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_SUCCESSFULLY_EXECUTED_POST_RESTORE_HOOKS,
-        ),
-        (false, false) => (
-            TYPE_POST_RESTORE_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_FAILED_TO_EXECUTE_POST_RESTORE_HOOKS,
-        ),
-    };
+    let (type_, reason) = stage_condition(stage, ok);
     let message = format!("RestoreSession {}: {}", me.key, hooks_message(&failed));
     set_and_announce(
         plan,

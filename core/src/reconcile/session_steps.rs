@@ -14,7 +14,7 @@ use crate::world::{HookStage, Object, ObjectKey};
 
 use super::backup_session::SessionContext;
 use super::executor::{resolve_tasks, BuiltIns, Direction};
-use super::hooks::{hooks_message, step_hooks, HookRound};
+use super::hooks::{hooks_message, stage_condition, step_hooks, HookRound};
 use super::snapshot_spec::desired_snapshot;
 use super::write::set_and_announce;
 
@@ -33,36 +33,21 @@ pub fn run_hooks(
     } else {
         HookStage::PostBackup
     };
-    let (results, failed) = match step_hooks(ctx.world, &ctx.me, hooks, stage, succeeded, plan) {
+    let failed = match step_hooks(
+        ctx.world,
+        &ctx.me,
+        hooks,
+        stage,
+        succeeded,
+        &mut status.hooks,
+        plan,
+    ) {
         HookRound::NoneApply => return Some(true),
-        HookRound::Running(results) => (results, None),
-        HookRound::Done(results, failed) => (results, Some(failed)),
+        HookRound::Running => return None,
+        HookRound::Done(failed) => failed,
     };
-    if pre {
-        status.hooks.pre_hooks = results
-    } else {
-        status.hooks.post_hooks = results
-    }
-    let failed = failed?;
     let ok = failed.is_empty();
-    let (type_, reason) = match (pre, ok) {
-        (true, true) => (
-            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_SUCCESSFULLY_EXECUTED_PRE_BACKUP_HOOKS,
-        ),
-        (true, false) => (
-            TYPE_PRE_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_FAILED_TO_EXECUTE_PRE_BACKUP_HOOKS,
-        ),
-        (false, true) => (
-            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_SUCCESSFULLY_EXECUTED_POST_BACKUP_HOOKS,
-        ),
-        (false, false) => (
-            TYPE_POST_BACKUP_HOOKS_EXECUTION_SUCCEEDED,
-            REASON_FAILED_TO_EXECUTE_POST_BACKUP_HOOKS,
-        ),
-    };
+    let (type_, reason) = stage_condition(stage, ok);
     set_and_announce(
         plan,
         &ctx.me,
