@@ -28,7 +28,11 @@ pub async fn run(args: BackupArgs) -> Result<()> {
         parallel: args.parallel.unwrap_or_else(default_parallel),
         consistency: consistency_mode(&args),
         chunk_rows: args.chunk_rows,
-        previous_steps: previous_key_steps(repo.clone()).await,
+        // Only native snapshots are chunked by key range.
+        previous_steps: match args.format {
+            Format::Native => previous_key_steps(repo.clone()).await,
+            Format::Sql => Default::default(),
+        },
         ..DumpOptions::default()
     };
     let dump = match args.format {

@@ -119,13 +119,14 @@ async fn backup_component(
     let rel = join(&target.repository_path, path);
     let repo = open_repo(target.storage.clone(), &rel, target.password.clone(), true).await?;
     let mut options = dump_options(&params);
-    options.previous_steps = crate::previous_steps::previous_key_steps(repo.clone()).await;
     let what = format!(
         "dump of {} ({}:{})",
         inputs.app, inputs.db.host, inputs.db.port
     );
     let (entries, host_path, finish) = match params.format {
         DumpFormat::Native => {
+            // Only native snapshots are chunked by key range.
+            options.previous_steps = crate::previous_steps::previous_key_steps(repo.clone()).await;
             let dump = prepare_dump(&inputs.db, &options)
                 .await
                 .map_err(|e| db_error(&what, &inputs.app, e))?;
