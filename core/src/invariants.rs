@@ -356,10 +356,7 @@ fn terminal_phases_stay(before: &World, after: &World) -> Result<(), Violation> 
             continue;
         };
         let to = new.status.as_ref().and_then(|s| s.phase);
-        let terminal = matches!(
-            from,
-            RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid
-        );
+        let terminal = from.is_terminal();
         if terminal && to != Some(from) {
             return Err(changed(
                 "RestoreSession",

@@ -94,6 +94,13 @@ pub struct JobFact {
     pub result: Option<JobResult>,
     /// Failure message reported by the executor (never a secret value).
     pub message: String,
+    /// Times the job was started again because it died with the control plane running it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reruns: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl JobFact {
@@ -106,6 +113,7 @@ impl JobFact {
             finished_at: None,
             result: None,
             message: String::new(),
+            reruns: 0,
         }
     }
 

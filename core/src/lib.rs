@@ -6,6 +6,7 @@
 pub mod api;
 pub mod catalog;
 pub mod crd;
+pub mod drive;
 pub mod effect;
 pub mod event;
 pub mod invariants;

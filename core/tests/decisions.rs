@@ -30,3 +30,6 @@ mod invariants;
 
 #[path = "decisions/clock.rs"]
 mod clock;
+
+#[path = "decisions/restart.rs"]
+mod restart;

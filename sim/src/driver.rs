@@ -19,7 +19,7 @@ use crate::manifests;
 use crate::prng::Prng;
 use crate::request::Request;
 use crate::scenario::Scenario;
-use crate::settle::{settle, Checks};
+use cairn_core::drive::settle::{settle, Checks};
 
 /// Steps a session may stay unfinished in the liveness phase.
 pub const LIVENESS_WINDOW: u64 = 400;
@@ -223,14 +223,16 @@ impl Simulation {
         };
         self.note(step, &what);
         let now = self.clock.controller_now();
-        let turn = settle(&mut self.world, now, Checks::EveryRound)
-            .map_err(|b| format!("step {step}: {b}"))?;
+        let turn = settle(&mut self.world, now, Checks::EveryRound);
+        if let Some(broken) = &turn.broken {
+            return Err(format!("step {step}: {broken}"));
+        }
         hash_json(&turn.effects, &mut self.trace);
         hash_json(&self.world.events, &mut self.trace);
         // Events are shipped to the API server by a real adapter; the world keeps none.
         self.world.events.clear();
         self.wakeup = turn.next_wakeup.map(|t| self.clock.to_true(t));
-        for request in turn.requests {
+        for request in turn.effects.iter().filter_map(Request::of) {
             self.schedule_answer(request);
         }
         self.schedule_jobs_and_hooks();

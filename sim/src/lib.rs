@@ -2,7 +2,7 @@
 //!
 //! Both play only the environment — the user, the cron clock, jobs, storage, restarts,
 //! duplicated and late deliveries — and call the core's own `reconcile`, `apply`,
-//! `observe` and `invariants` (see [`settle`]). Nothing here decides what the operator
+//! `observe` and `invariants` (see `cairn_core::drive::settle`). Nothing here decides what the operator
 //! does.
 
 pub mod action;
@@ -18,4 +18,3 @@ pub mod model_state;
 pub mod prng;
 pub mod request;
 pub mod scenario;
-pub mod settle;

@@ -15,7 +15,7 @@ use crate::executor::{self, JobEnd};
 use crate::fingerprint::WorldDigest;
 use crate::manifests::{self, ConfigurationParams};
 use crate::model_state::{Budgets, Failure, ModelState, UserSteps};
-use crate::settle::{settle, Broken, Checks};
+use cairn_core::drive::settle::{settle, Broken, Checks};
 
 /// Namespace of the model's objects.
 pub const NAMESPACE: &str = "demo";
@@ -446,18 +446,20 @@ impl Model for CairnModel {
 
 /// Runs the controller after an environment step and records what broke, if anything.
 fn turn(s: &mut ModelState, before: Option<&ModelState>) {
-    match settle(&mut s.world, s.now, Checks::AtRest) {
-        Ok(turn) => {
+    let turn = settle(&mut s.world, s.now, Checks::AtRest);
+    match turn.broken {
+        None => {
             s.wakeup = turn.next_wakeup;
-            s.pending.extend(turn.requests);
+            s.pending
+                .extend(turn.effects.iter().filter_map(crate::request::Request::of));
         }
-        Err(broken) if s.broken.is_none() => {
+        Some(broken) if s.broken.is_none() => {
             s.broken = Some(Failure {
                 property: property_of(&broken),
                 detail: broken.to_string(),
             })
         }
-        Err(_) => {}
+        Some(_) => {}
     }
     // Events are output: checked by `settle` (no secret in them), then dropped so that
     // the order in which the same outcome was reached does not multiply states.

@@ -85,7 +85,19 @@ impl Request {
                 storage: storage.key.clone(),
                 path: path.clone(),
             },
-            _ => return None,
+            // Not storage: jobs and hooks are the simulator's executor; objects, events
+            // and schedules live in the world.
+            Effect::Apply(_)
+            | Effect::PatchStatus { .. }
+            | Effect::Delete { .. }
+            | Effect::AddFinalizer(_)
+            | Effect::RemoveFinalizer(_)
+            | Effect::RunJob(_)
+            | Effect::CancelJob(_)
+            | Effect::RunHook(_)
+            | Effect::Emit(_)
+            | Effect::EnsureTrigger { .. }
+            | Effect::RecordFired { .. } => return None,
         })
     }
 

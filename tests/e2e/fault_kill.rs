@@ -1,19 +1,52 @@
 //! The `cairn run` daemon killed with SIGKILL at each phase of a backup, then restarted on
-//! the same state directory: the killed session ends Failed with BackupIncomplete and a
-//! reason, the retry (retryConfig) or the next step finishes, and the repository stays sound.
+//! the same state directory: the job that died with the daemon runs again, once, in the
+//! same session (no `retryConfig` needed), and the repository stays sound. A job killed a
+//! second time counts as gone: its Snapshot ends Failed with BackupIncomplete and the
+//! session's `retryConfig` retries it.
 
 use crate::fault_support::*;
 use crate::local_support::*;
 use anyhow::Result;
 
-/// One retry a second after a failure: the killed session's retry runs after the restart.
+/// One retry a second after a failure.
 const RETRY: &str = "{maxRetry: 1, delay: 1s}";
 /// Rows of `big.t` whose dump lasts long enough to kill the daemon in the middle of it.
 const LONG_ROWS: u32 = 400_000;
 
-/// Restarts the daemon after a kill and waits until a session succeeded; then asserts the
-/// killed session's story: its Snapshot Failed with BackupIncomplete and the reason, the
-/// restarted daemon saw the lost job, and the retry's Snapshot Succeeded.
+/// Restarts the daemon after a kill and waits until the killed session succeeded; then
+/// asserts it was the same session, run again: one session, one Snapshot, no retry.
+fn restart_and_assert_the_killed_job_ran_again(env: &Env) -> Result<()> {
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the killed session to succeed after the restart", || {
+        Ok(!env.in_phase("backupsessions", "Succeeded").is_empty())
+    })?;
+    assert!(
+        daemon.stop(),
+        "daemon did not stop cleanly:\n{}",
+        env.logs()
+    );
+    let sessions = env.objects("backupsessions");
+    assert_eq!(sessions.len(), 1, "no retry session: {}", brief(&sessions));
+    let snapshots = env.objects("snapshots");
+    assert_eq!(snapshots.len(), 1, "{}", brief(&snapshots));
+    assert_eq!(phase(&snapshots[0]), "Succeeded", "{}", brief(&snapshots));
+    assert!(
+        condition(&snapshots[0], "BackupIncomplete").is_none(),
+        "{}",
+        brief(&snapshots)
+    );
+    assert!(
+        env.logs()
+            .contains("executor job stopped with the previous run; running it again"),
+        "{}",
+        env.logs()
+    );
+    Ok(())
+}
+
+/// Restarts the daemon after the second kill of one job and waits until a session
+/// succeeded; then asserts the killed session's story: its Snapshot Failed with
+/// BackupIncomplete and the reason, and the retry's Snapshot Succeeded.
 fn restart_and_assert_the_killed_session_was_retried(env: &Env) -> Result<()> {
     let mut daemon = env.daemon(&[])?;
     env.wait("the retry after the restart to succeed", || {
@@ -73,10 +106,9 @@ fn assert_stale_lock_was_broken(env: &Env) {
 }
 
 #[test]
-fn fault_kill_during_dump_is_retried_after_restart() -> Result<()> {
+fn fault_kill_during_dump_runs_the_job_again_after_restart() -> Result<()> {
     let env = Env::new(Options {
         rows: LONG_ROWS,
-        retry: Some(RETRY),
         ..Options::default()
     })?;
     let mut daemon = env.daemon(&[])?;
@@ -92,17 +124,45 @@ fn fault_kill_during_dump_is_retried_after_restart() -> Result<()> {
         "a pack was written before the kill: make the table bigger"
     );
     daemon.kill();
-    restart_and_assert_the_killed_session_was_retried(&env)?;
+    restart_and_assert_the_killed_job_ran_again(&env)?;
     assert_stale_lock_was_broken(&env);
     env.assert_recovered()
 }
 
 #[test]
-fn fault_kill_during_repository_init_is_retried_after_restart() -> Result<()> {
+fn fault_kill_twice_during_dump_fails_the_snapshot_and_retries_the_session() -> Result<()> {
     let env = Env::new(Options {
+        rows: LONG_ROWS,
         retry: Some(RETRY),
         ..Options::default()
     })?;
+    let lock = env.component().join("cairn.lock");
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the backup to take its repository lock", || {
+        Ok(lock.exists())
+    })?;
+    daemon.kill();
+    // The restart runs the job again, which breaks the dead job's lock and takes its own:
+    // kill it again in the middle of that dump.
+    let mut daemon = env.daemon(&[])?;
+    env.wait("the job to run again and take the lock", || {
+        let logs = env.logs();
+        Ok(logs.contains("running it again")
+            && logs.contains("breaking stale repository lock")
+            && lock.exists())
+    })?;
+    assert!(
+        env.in_phase("snapshots", "Succeeded").is_empty(),
+        "the rerun finished before the second kill: make the table bigger"
+    );
+    daemon.kill();
+    restart_and_assert_the_killed_session_was_retried(&env)?;
+    env.assert_recovered()
+}
+
+#[test]
+fn fault_kill_during_repository_init_runs_the_job_again_after_restart() -> Result<()> {
+    let env = Env::new(Options::default())?;
     let mut daemon = env.daemon(&[])?;
     // The first file restic's init writes is the key (after the slow key derivation),
     // the config follows: kill as soon as the keys directory appears.
@@ -113,15 +173,14 @@ fn fault_kill_during_repository_init_is_retried_after_restart() -> Result<()> {
     daemon.kill();
     let initialised = env.component().join("config").exists();
     eprintln!("killed during init; config written before the kill: {initialised}");
-    restart_and_assert_the_killed_session_was_retried(&env)?;
+    restart_and_assert_the_killed_job_ran_again(&env)?;
     env.assert_recovered()
 }
 
 #[test]
-fn fault_kill_during_upload_is_retried_after_restart() -> Result<()> {
+fn fault_kill_during_upload_runs_the_job_again_after_restart() -> Result<()> {
     let env = Env::new(Options {
         rows: LONG_ROWS,
-        retry: Some(RETRY),
         ..Options::default()
     })?;
     let mut daemon = env.daemon(&[])?;
@@ -137,17 +196,14 @@ fn fault_kill_during_upload_is_retried_after_restart() -> Result<()> {
         !has_files(&snapshots),
         "the backup finished before the kill: make the table bigger"
     );
-    restart_and_assert_the_killed_session_was_retried(&env)?;
+    restart_and_assert_the_killed_job_ran_again(&env)?;
     assert_stale_lock_was_broken(&env);
     env.assert_recovered()
 }
 
 #[test]
-fn fault_kill_after_the_data_is_committed_before_the_status_is_retried() -> Result<()> {
-    let env = Env::new(Options {
-        retry: Some(RETRY),
-        ..Options::default()
-    })?;
+fn fault_kill_after_the_data_is_committed_before_the_status_runs_the_job_again() -> Result<()> {
+    let env = Env::new(Options::default())?;
     let mut daemon = env.daemon(&[])?;
     // restic's snapshot file is written; the job still measures the repository before it
     // reports, so the Snapshot's status is not written yet.
@@ -161,14 +217,14 @@ fn fault_kill_after_the_data_is_committed_before_the_status_is_retried() -> Resu
         env.in_phase("snapshots", "Succeeded").is_empty(),
         "the status was written before the kill"
     );
-    restart_and_assert_the_killed_session_was_retried(&env)?;
-    // The killed job's complete restic snapshot stays while its failed Snapshot is kept
-    // (failedSnapshots); it carries that Snapshot's name as its restic tag, so wiping the
-    // Snapshot forgets it too (core/tests/decisions/deletion.rs, kube tests/api/backend.rs).
+    restart_and_assert_the_killed_job_ran_again(&env)?;
+    // The killed job's complete restic snapshot stays beside the rerun's: both carry the
+    // Snapshot's name as their restic tag, so wiping the Snapshot forgets both
+    // (core/tests/decisions/deletion.rs, kube tests/api/backend.rs).
     assert_eq!(
         env.restic_snapshots()?,
         2,
-        "the killed job's and the retry's"
+        "the killed job's and the rerun's"
     );
     env.assert_recovered()
 }

@@ -10,6 +10,7 @@ mod fault_proxy;
 mod fault_store;
 mod fault_support;
 mod faults;
+mod function_args;
 mod hostile_names;
 mod load_support;
 mod local_clock;

@@ -32,35 +32,37 @@ pub struct OperatorArgs {
     /// Image of Cairn, run by trigger CronJobs.
     #[arg(long, env = "CAIRN_IMAGE", default_value = cairn_core::catalog::EXECUTOR_IMAGE)]
     pub image: String,
+    /// Secrets pulling Cairn's image, given to executor and trigger pods (comma-separated).
+    #[arg(long, env = "CAIRN_IMAGE_PULL_SECRETS", value_delimiter = ',')]
+    pub image_pull_secrets: Vec<String>,
 }
 
-/// Arguments of `cairn trigger` (what a trigger CronJob's pod runs).
-#[derive(Debug, Args)]
-pub struct TriggerArgs {
-    /// The BackupConfiguration.
-    pub configuration: String,
-    /// Session of the BackupConfiguration.
-    #[arg(long)]
-    pub session: String,
-    /// Namespace of the BackupConfiguration.
-    #[arg(long, env = "POD_NAMESPACE")]
-    pub namespace: String,
-}
-
-/// Runs `cairn trigger`: creates the BackupSession of the current schedule slot.
-pub async fn run_trigger(args: TriggerArgs) -> anyhow::Result<()> {
+/// Runs `cairn trigger` in a trigger CronJob's pod: creates the BackupSession of the
+/// schedule slot that just fired, for each session named (the CronJob names one).
+pub async fn run_trigger(
+    namespace: &str,
+    configuration: &str,
+    sessions: &[String],
+) -> anyhow::Result<()> {
+    if sessions.is_empty() {
+        anyhow::bail!(
+            "cairn trigger in a cluster needs --session: the trigger CronJob of each session passes it"
+        );
+    }
     let client = kube::Client::try_default()
         .await
         .context("connecting to the API server")?;
-    let name = crate::trigger::trigger(
-        &client,
-        &args.namespace,
-        &args.configuration,
-        &args.session,
-        chrono::Utc::now(),
-    )
-    .await?;
-    info!(backupsession = %name, "triggered");
+    for session in sessions {
+        let name = crate::trigger::trigger(
+            &client,
+            namespace,
+            configuration,
+            session,
+            chrono::Utc::now(),
+        )
+        .await?;
+        info!(backupsession = %name, "triggered");
+    }
     Ok(())
 }
 
@@ -100,7 +102,11 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let manager = LeaseManagerBuilder::new(client.clone(), &args.lease_name)
         .with_namespace(&args.lease_namespace)
         .with_identity(&args.identity)
-        .with_field_manager(crate::request::FIELD_MANAGER)
+        .with_field_manager(format!(
+            "{}-{}",
+            crate::request::FIELD_MANAGER,
+            args.identity
+        ))
         .build()
         .await
         .context("creating the leader lease")?;
@@ -118,6 +124,11 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
 
     let cfg = Config {
         image: args.image,
+        image_pull_secrets: args
+            .image_pull_secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect(),
         reporting_instance: args.identity,
         ..Config::default()
     };

@@ -9,13 +9,13 @@ use cairn_core::reconcile::reconcile;
 use cairn_core::world::{apply, observe, Fact, HookOutcome, ObjectKey, Stored, World};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::backend::BackendIo;
 use crate::error::{Error, Result};
 use crate::execute;
 use crate::objects::Config;
-use crate::observe::{job_facts, refresh, Observed, Written};
+use crate::observe::{adopted_jobs, job_facts, refresh, Observed, Written};
 use crate::translate::{translate, Action};
 
 /// Plans applied per reconcile before giving up and requeueing soon.
@@ -42,6 +42,13 @@ pub struct Driver {
     pub written: Written,
     /// Object settings.
     pub cfg: Config,
+}
+
+fn fact_name(fact: &Fact) -> String {
+    match fact {
+        Fact::ExecutorJobSeen { spec } => format!("{}/{}", spec.key.namespace, spec.key.session),
+        other => format!("{other:?}").chars().take(80).collect(),
+    }
 }
 
 /// Short name of an effect for logs.
@@ -75,13 +82,21 @@ impl Driver {
     ) -> Result<Report> {
         self.written.expire(now);
         refresh(&mut self.world, &self.written, observed);
-        for fact in job_facts(&self.world, &observed.jobs, now) {
+        for fact in adopted_jobs(&self.world, &observed.jobs) {
+            info!(fact = ?fact_name(&fact), "adopting an executor Job started before this operator");
+            observe(&mut self.world, fact);
+        }
+        let jobs = job_facts(&self.world, &observed.jobs, now);
+        for fact in jobs.facts {
             observe(&mut self.world, fact);
         }
         let mut report = Report::default();
         for _ in 0..MAX_ROUNDS {
             let plan = reconcile(&self.world, now);
-            report.next_wakeup = plan.next_wakeup;
+            report.next_wakeup = match (plan.next_wakeup, jobs.recheck_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if plan.effects.is_empty() {
                 return Ok(report);
             }
@@ -105,6 +120,16 @@ impl Driver {
         now: DateTime<Utc>,
     ) -> Result<()> {
         match translate(effect, &self.world, &self.cfg, now)? {
+            // Events are best-effort, as upstream's event recorder: a refused or failed
+            // Event must never stop the reconcile that reports progress through it.
+            Action::Api(requests) if matches!(effect, Effect::Emit(_)) => {
+                for request in &requests {
+                    if let Err(e) = execute::send(client, request).await {
+                        warn!(error = %e, path = %request.path, "could not record an event");
+                    }
+                }
+                apply(&mut self.world, effect);
+            }
             Action::Api(requests) => {
                 for request in &requests {
                     debug!(method = ?request.method, path = %request.path, "request");

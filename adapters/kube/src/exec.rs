@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::execute::send;
 use crate::objects::{job_name, JOB_SPEC_ANNOTATION};
 use crate::observe::secret;
-use crate::request::Request;
+use crate::request::{Request, EXECUTOR_FIELD_MANAGER};
 use crate::resource::{Resource, JOBS, SECRETS};
 
 /// The job kinds of `cairn exec`.
@@ -340,7 +340,13 @@ pub fn status_requests(spec: &JobSpec, report: &JobReport) -> Result<Vec<Request
             for (snapshot, components) in per_snapshot {
                 let components = encode(&format!("Snapshot {ns}/{snapshot}"), components)?;
                 let status = json!({ "components": components });
-                out.push(Request::patch_status(&res, ns, snapshot, status));
+                out.push(Request::apply_status(
+                    &res,
+                    ns,
+                    snapshot,
+                    status,
+                    EXECUTOR_FIELD_MANAGER,
+                ));
             }
             out
         }
@@ -349,7 +355,13 @@ pub fn status_requests(spec: &JobSpec, report: &JobReport) -> Result<Vec<Request
             let components = encode(&format!("RestoreSession {ns}/{session}"), components)?;
             let res = Resource::of(Kind::RestoreSession);
             let status = json!({ "components": components });
-            vec![Request::patch_status(&res, ns, session, status)]
+            vec![Request::apply_status(
+                &res,
+                ns,
+                session,
+                status,
+                EXECUTOR_FIELD_MANAGER,
+            )]
         }
     })
 }

@@ -4,7 +4,7 @@
 
 use cairn_core::api::backend::StorageProvider;
 use cairn_core::api::backup_configuration::Session;
-use cairn_core::api::component::{TEMP_DIR_MOUNT_PATH, TEMP_DIR_VOLUME_NAME};
+use cairn_core::api::component::TEMP_DIR_VOLUME_NAME;
 use cairn_core::api::label::{INVOKER_KIND, INVOKER_NAME, MANAGED_BY, SESSION_NAME};
 use cairn_core::api::{BackupStorage, Kind};
 use cairn_core::event::{Event, EventType};
@@ -14,6 +14,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::resource::{Resource, CRON_JOBS, EVENTS, JOBS, ROLE_BINDINGS, SERVICE_ACCOUNTS};
+
+mod pod;
+
+use pod::{apply_runtime, container, pod_template, task_image};
 
 /// `app.kubernetes.io/managed-by` value on the objects Cairn creates.
 pub const MANAGED_BY_CAIRN: &str = "cairn";
@@ -28,8 +32,11 @@ const NAME_MAX: usize = 63;
 /// Settings of the operator that shape the objects it writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Image of Cairn itself (trigger CronJobs run `cairn trigger` from it).
+    /// Image of Cairn itself: trigger CronJobs run `cairn trigger` from it, and executor
+    /// tasks of the built-in catalog (whose Functions name `catalog::EXECUTOR_IMAGE`) too.
     pub image: String,
+    /// Secrets (in the pod's namespace) for pulling images, on every pod the operator creates.
+    pub image_pull_secrets: Vec<String>,
     /// ServiceAccount executor Jobs run as, created in each namespace that needs it.
     pub executor_service_account: String,
     /// ClusterRole granted to that ServiceAccount by a RoleBinding per namespace.
@@ -48,6 +55,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             image: cairn_core::catalog::EXECUTOR_IMAGE.to_owned(),
+            image_pull_secrets: Vec::new(),
             executor_service_account: "cairn-executor".to_owned(),
             executor_cluster_role: "cairn-executor".to_owned(),
             trigger_service_account: "cairn-trigger".to_owned(),
@@ -139,24 +147,7 @@ pub fn role_binding_name(namespace: &str, account_namespace: &str, account: &str
     }
 }
 
-fn container(name: &str, image: &str, command: &[String], args: &[String], env: Value) -> Value {
-    json!({
-        "name": name,
-        "image": image,
-        "command": command,
-        "args": args,
-        "env": env,
-        "volumeMounts": [{ "name": TEMP_DIR_VOLUME_NAME, "mountPath": TEMP_DIR_MOUNT_PATH }],
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "runAsNonRoot": true,
-            "capabilities": { "drop": ["ALL"] },
-        },
-    })
-}
-
-fn task_container(task: &TaskRun) -> Value {
+fn task_container(cfg: &Config, task: &TaskRun) -> Value {
     let env: Vec<Value> = task
         .env
         .iter()
@@ -164,7 +155,7 @@ fn task_container(task: &TaskRun) -> Value {
         .collect();
     container(
         &middle_truncate(&task.task, NAME_MAX),
-        &task.image,
+        task_image(cfg, &task.image),
         &task.command,
         &task.args,
         Value::Array(env),
@@ -180,27 +171,6 @@ pub fn merge(base: &mut Value, overlay: &Value) {
             }
         }
         (b, o) => *b = o.clone(),
-    }
-}
-
-/// Applies the job's runtime overrides: a pod template (`metadata`, `spec`) merges into
-/// the pod; container settings (`resources`, `securityContext`, `env`) into each container.
-fn apply_runtime(pod: &mut Value, runtime: &Value) {
-    if let Some(spec) = runtime.get("spec") {
-        merge(&mut pod["spec"], spec);
-    }
-    if let Some(meta) = runtime.get("metadata") {
-        merge(&mut pod["metadata"], meta);
-    }
-    for key in ["resources", "securityContext"] {
-        let Some(setting) = runtime.get(key) else {
-            continue;
-        };
-        for list in ["initContainers", "containers"] {
-            if let Some(Value::Array(cs)) = pod["spec"].get_mut(list) {
-                cs.iter_mut().for_each(|c| merge(&mut c[key], setting));
-            }
-        }
     }
 }
 
@@ -228,18 +198,11 @@ pub fn executor_job(
     let mut obj = meta(&JOBS, &key.namespace, &job_name(key), labels.clone(), owner);
     obj["metadata"]["annotations"] =
         json!({ JOB_SPEC_ANNOTATION: serde_json::to_string(spec).unwrap_or_default() });
-    let mut containers: Vec<Value> = spec.tasks.iter().map(task_container).collect();
+    let mut containers: Vec<Value> = spec.tasks.iter().map(|t| task_container(cfg, t)).collect();
     let main = containers.pop().map(|c| vec![c]).unwrap_or_default();
-    let mut pod = json!({
-        "metadata": { "labels": labels },
-        "spec": {
-            "serviceAccountName": cfg.executor_service_account,
-            "restartPolicy": "Never",
-            "initContainers": containers,
-            "containers": main,
-            "volumes": [{ "name": TEMP_DIR_VOLUME_NAME, "emptyDir": {} }],
-        },
-    });
+    let account = &cfg.executor_service_account;
+    let mut pod = pod_template(cfg, &labels, account, containers, main);
+    pod["spec"]["volumes"] = json!([{ "name": TEMP_DIR_VOLUME_NAME, "emptyDir": {} }]);
     if let Some(runtime) = &spec.runtime {
         apply_runtime(&mut pod, runtime);
     }
@@ -359,28 +322,24 @@ pub fn trigger_cron_job(cfg: &Config, input: &TriggerInput<'_>) -> Value {
     .collect();
     let mut trigger = container("trigger", &cfg.image, &command, &[], json!([]));
     trigger["volumeMounts"] = json!([]);
-    let ours = json!({
-        "metadata": { "labels": labels },
-        "spec": {
-            "serviceAccountName": cfg.trigger_service_account,
-            "restartPolicy": "Never",
-            "containers": [trigger],
-        },
-    });
-    let template = job_spec
-        .get_mut("template")
-        .filter(|t| t.is_object())
-        .map(|t| {
-            merge(t, &ours);
-            t.clone()
-        })
-        .unwrap_or(ours);
-    job_spec["template"] = template;
+    let account = &cfg.trigger_service_account;
+    let mut pod = pod_template(cfg, &labels, account, Vec::new(), vec![trigger]);
+    if let Some(template) = job_spec.get("template").filter(|t| t.is_object()) {
+        apply_runtime(&mut pod, template);
+        // The trigger needs its own RBAC and labels, whatever the template says.
+        pod["spec"]["serviceAccountName"] = json!(account);
+        merge(&mut pod["metadata"]["labels"], &labels);
+    }
+    job_spec["template"] = pod;
+    let (schedule, time_zone) = cairn_core::plan::schedule::cron_job_schedule(input.schedule);
     let mut spec = json!({
-        "schedule": input.schedule,
+        "schedule": schedule,
         "suspend": input.suspended,
         "jobTemplate": { "metadata": { "labels": labels }, "spec": job_spec },
     });
+    if let Some(zone) = time_zone {
+        spec["timeZone"] = json!(zone);
+    }
     if let Some(s) = scheduler {
         let extra = json!({
             "concurrencyPolicy": s.concurrency_policy,

@@ -13,14 +13,17 @@ use cairn_core::api::{
     Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, ComponentPhase, Function,
     HookTemplate, Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
 };
-use cairn_core::job::{JobFact, JobKey, JobKind, JobPhase, JobResult, RestoreComponentResult};
+use cairn_core::drive::report::completed_job;
+use cairn_core::job::{
+    JobFact, JobKey, JobKind, JobPhase, JobResult, JobSpec, RestoreComponentResult,
+};
 use cairn_core::world::object::from_time;
 use cairn_core::world::{Fact, ObjectKey, Secret, Stored, Trigger, World};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Secret as KubeSecret};
 
-use crate::objects::{JOB_KIND_LABEL, MANAGED_BY_CAIRN};
+use crate::objects::{JOB_KIND_LABEL, JOB_SPEC_ANNOTATION, MANAGED_BY_CAIRN};
 
 /// What the reflector stores hold, as plain lists.
 #[derive(Clone, Debug, Default)]
@@ -269,16 +272,48 @@ fn condition_true<'a>(
         .find(|c| c.type_ == type_ && c.status == "True")
 }
 
+/// The job spec an executor Job carries in its annotation (written by the operator).
+pub fn job_spec(job: &Job) -> Option<JobSpec> {
+    let text = job
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(JOB_SPEC_ANNOTATION)?;
+    serde_json::from_str(text).ok()
+}
+
+/// Executor Jobs the world has no record of (the operator restarted or failed over while
+/// they ran): the core adopts those whose session is unfinished.
+pub fn adopted_jobs(world: &World, jobs: &[Job]) -> Vec<Fact> {
+    jobs.iter()
+        .filter(|j| job_key(j).is_some_and(|k| !world.jobs.contains_key(&k)))
+        .filter_map(job_spec)
+        .map(|spec| Fact::ExecutorJobSeen { spec })
+        .collect()
+}
+
+/// What the executor Jobs say about the jobs the core requested.
+#[derive(Debug, Default)]
+pub struct JobFacts {
+    /// Started, succeeded (with the result read back from statuses), failed, or gone.
+    pub facts: Vec<Fact>,
+    /// When to look again for the report of a completed job not visible yet.
+    pub recheck_at: Option<DateTime<Utc>>,
+}
+
 /// Facts about the executor jobs the core requested: started, succeeded (with the
 /// result read back from statuses), failed, or gone after having started.
-pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
+pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> JobFacts {
     let by_key: BTreeMap<JobKey, &Job> =
         jobs.iter().filter_map(|j| Some((job_key(j)?, j))).collect();
-    let mut facts = Vec::new();
+    let mut out = JobFacts::default();
     for (key, fact) in &world.jobs {
+        if fact.is_finished() {
+            continue;
+        }
         let Some(job) = by_key.get(key) else {
             if fact.phase == JobPhase::Running {
-                facts.push(Fact::JobVanished {
+                out.facts.push(Fact::JobVanished {
                     job: key.clone(),
                     at: now,
                 });
@@ -290,7 +325,7 @@ pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
         if fact.phase == JobPhase::Pending
             && (status.active.unwrap_or(0) > 0 || status.start_time.is_some())
         {
-            facts.push(Fact::JobStarted {
+            out.facts.push(Fact::JobStarted {
                 job: key.clone(),
                 at: started,
             });
@@ -301,18 +336,11 @@ pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
                 .as_ref()
                 .map(from_time)
                 .unwrap_or(now);
-            match reported_result(world, fact) {
-                Some(result) => facts.push(Fact::JobSucceeded {
-                    job: key.clone(),
-                    result,
-                    at,
-                }),
-                None => facts.push(Fact::JobFailed {
-                    job: key.clone(),
-                    message: "the executor finished without reporting a result".to_owned(),
-                    result: None,
-                    at,
-                }),
+            match completed_job(key.clone(), reported_result(world, fact), at, now) {
+                Ok(fact) => out.facts.push(fact),
+                Err(again) => {
+                    out.recheck_at = Some(out.recheck_at.map_or(again, |t| t.min(again)));
+                }
             }
         } else if let Some(failed) = condition_true(job, "Failed") {
             let at = failed
@@ -329,7 +357,7 @@ pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
                     .or(failed.reason.as_deref())
                     .unwrap_or("unknown reason")
             );
-            facts.push(Fact::JobFailed {
+            out.facts.push(Fact::JobFailed {
                 job: key.clone(),
                 message,
                 result: reported_result(world, fact),
@@ -337,5 +365,5 @@ pub fn job_facts(world: &World, jobs: &[Job], now: DateTime<Utc>) -> Vec<Fact> {
             });
         }
     }
-    facts
+    out
 }

@@ -7,8 +7,13 @@ use serde_json::Value;
 
 use crate::resource::Resource;
 
-/// Field manager of every server-side apply.
+/// Field manager of the operator's writes (objects it owns and their status).
 pub const FIELD_MANAGER: &str = "cairn";
+/// Field manager of the executor's writes: the `status.components` it reports. A manager
+/// of its own, so the operator's status writes never take those fields away or race them.
+pub const EXECUTOR_FIELD_MANAGER: &str = "cairn-executor";
+/// Field manager of `cairn trigger` (the BackupSession of a schedule slot).
+pub const TRIGGER_FIELD_MANAGER: &str = "cairn-trigger";
 /// Content type of a server-side apply.
 pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
 /// Content type of a JSON merge patch.
@@ -108,16 +113,40 @@ impl Request {
         }
     }
 
-    /// JSON merge patch of the status subresource (field manager `cairn`).
-    pub fn patch_status(res: &Resource, namespace: &str, name: &str, status: Value) -> Self {
+    /// Server-side apply of `status` on the status subresource, as `manager`. The status
+    /// sent is the whole of what `manager` wants to own: a field it owned and no longer
+    /// sends is removed (RFC 7386 merge patches cannot clear fields of structs that skip
+    /// empty values), and fields other managers own are left alone. Forced: the fields
+    /// are the writer's own.
+    pub fn apply_status(
+        res: &Resource,
+        namespace: &str,
+        name: &str,
+        status: Value,
+        manager: &str,
+    ) -> Self {
+        let api_version = if res.group.is_empty() {
+            res.version.to_owned()
+        } else {
+            format!("{}/{}", res.group, res.version)
+        };
+        let mut metadata = serde_json::json!({ "name": name });
+        if res.namespaced {
+            metadata["namespace"] = Value::from(namespace);
+        }
         Self {
             method: Method::Patch,
             path: format!(
-                "{}/status?fieldManager={FIELD_MANAGER}",
+                "{}/status?fieldManager={manager}&force=true",
                 res.object_path(namespace, name)
             ),
-            content_type: MERGE_PATCH,
-            body: serde_json::json!({ "status": status }),
+            content_type: APPLY_PATCH,
+            body: serde_json::json!({
+                "apiVersion": api_version,
+                "kind": res.kind,
+                "metadata": metadata,
+                "status": status,
+            }),
             access: vec![Access::new(res, Some("status"), "patch")],
         }
     }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::objects::{self, Config, TriggerInput};
-use crate::request::Request;
+use crate::request::{Request, FIELD_MANAGER};
 use crate::resource::{Resource, CRON_JOBS, EVENTS, JOBS, ROLE_BINDINGS, SERVICE_ACCOUNTS};
 
 /// What carrying out one effect takes.
@@ -49,11 +49,12 @@ pub fn translate(
             let status = to_json(&object.to_string(), status)?;
             let res = Resource::of(object.kind);
             let key = &object.key;
-            api(vec![Request::patch_status(
+            api(vec![Request::apply_status(
                 &res,
                 &key.namespace,
                 &key.name,
                 status,
+                FIELD_MANAGER,
             )])
         }
         Effect::Delete { object, .. } => {

@@ -1,41 +1,15 @@
-//! `cairn trigger`: what a trigger CronJob's pod runs. It creates the BackupSession of
-//! the schedule slot that just fired, named after the slot exactly as the core names
-//! it, so the operator and the CronJob creating "the same" session create one object.
+//! `cairn trigger`: what a trigger CronJob's pod runs. It applies the BackupSession the
+//! core makes of the slot that just fired (`cron_fired_session`), named exactly as the
+//! operator names that slot, so the two creating "the same" session create one object.
 
 use cairn_core::api::BackupConfiguration;
 use cairn_core::api::BackupSession;
-use cairn_core::plan::Schedule;
-use cairn_core::reconcile::trigger::new_backup_session;
+use cairn_core::reconcile::trigger_command::cron_fired_session;
 use chrono::{DateTime, Utc};
 use kube::api::{Api, Patch, PatchParams};
 
 use crate::error::{Error, Result};
-use crate::request::FIELD_MANAGER;
-
-/// The BackupSession for `session` of `bc` at the latest slot at or before `now`
-/// (`now` itself when the schedule does not parse).
-pub fn session_for(
-    bc: &BackupConfiguration,
-    session: &str,
-    now: DateTime<Utc>,
-) -> Result<BackupSession> {
-    let s = bc
-        .spec
-        .sessions
-        .iter()
-        .find(|s| s.name == session)
-        .ok_or_else(|| Error::Input(format!("BackupConfiguration has no session {session:?}")))?;
-    let slot = s
-        .scheduler
-        .as_ref()
-        .and_then(|sch| Schedule::parse(&sch.schedule).ok())
-        .and_then(|sch| sch.latest_at_or_before(now))
-        .unwrap_or(now);
-    let retry_left = s.retry_config.as_ref().map_or(0, |r| r.max_retry.max(1));
-    let mut object = new_backup_session(bc, s, slot, retry_left);
-    object.metadata.creation_timestamp = None;
-    Ok(object)
-}
+use crate::request::TRIGGER_FIELD_MANAGER;
 
 /// Reads the BackupConfiguration and applies the session; returns its name.
 pub async fn trigger(
@@ -52,13 +26,13 @@ pub async fn trigger(
             e,
         )
     })?;
-    let object = session_for(&bc, session, now)?;
+    let object = cron_fired_session(&bc, session, now).map_err(|e| Error::Input(e.to_string()))?;
     let name = object.metadata.name.clone().unwrap_or_default();
     let sessions: Api<BackupSession> = Api::namespaced(client.clone(), namespace);
     sessions
         .patch(
             &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
+            &PatchParams::apply(TRIGGER_FIELD_MANAGER).force(),
             &Patch::Apply(&object),
         )
         .await

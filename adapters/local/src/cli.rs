@@ -1,6 +1,6 @@
 //! Arguments and entry points of the local-mode commands (`run`, `get`, `describe`, `apply`, `delete`, `trigger`, `exec`).
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 use crate::executor_job::JobMode;
@@ -71,75 +71,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 }
 
-/// `cairn exec backup|restore`: what an executor job runs.
-#[derive(Debug, Args)]
-pub struct ExecArgs {
-    /// Backup or restore.
-    #[command(subcommand)]
-    pub what: ExecWhat,
+/// Runs `cairn exec` for the job `key` recorded in the state directory `state`.
+pub async fn exec(state: &std::path::Path, key: cairn_core::job::JobKey) -> anyhow::Result<()> {
+    crate::exec_cmd::exec(state, key).await
 }
 
-/// The job kinds of `cairn exec`.
-#[derive(Debug, Subcommand)]
-pub enum ExecWhat {
-    /// Run the backup job of a BackupSession.
-    Backup(ExecBackupArgs),
-    /// Run the restore job of a RestoreSession.
-    Restore(ExecRestoreArgs),
-}
-
-/// Arguments of `cairn exec backup`.
-#[derive(Debug, Args)]
-pub struct ExecBackupArgs {
-    /// State directory holding the job.
-    #[arg(long, default_value = ".cairn")]
-    pub state: PathBuf,
-    /// Namespace of the session.
-    #[arg(long, default_value = "default")]
-    pub namespace: String,
-    /// The BackupSession.
-    #[arg(long)]
-    pub backupsession: String,
-}
-
-/// Arguments of `cairn exec restore`.
-#[derive(Debug, Args)]
-pub struct ExecRestoreArgs {
-    /// State directory holding the job.
-    #[arg(long, default_value = ".cairn")]
-    pub state: PathBuf,
-    /// Namespace of the session.
-    #[arg(long, default_value = "default")]
-    pub namespace: String,
-    /// The RestoreSession.
-    #[arg(long)]
-    pub restoresession: String,
-}
-
-/// Runs `cairn exec`.
-pub async fn exec(args: ExecArgs) -> anyhow::Result<()> {
-    crate::exec_cmd::exec(args).await
-}
-
-/// Arguments of `cairn trigger`.
-#[derive(Debug, Args)]
-pub struct TriggerArgs {
-    /// The BackupConfiguration.
-    pub backupconfiguration: String,
-    /// Session to trigger (default: every session).
-    #[arg(long)]
-    pub session: Vec<String>,
-    /// Namespace of the BackupConfiguration.
-    #[arg(short, long, default_value = "default")]
-    pub namespace: String,
-    /// State directory.
-    #[arg(long, default_value = ".cairn")]
-    pub state: PathBuf,
-}
-
-/// Runs `cairn trigger`.
-pub async fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
-    crate::trigger::trigger(args)
+/// Runs `cairn trigger` on the state directory `state`.
+pub fn trigger(
+    state: &std::path::Path,
+    namespace: &str,
+    configuration: &str,
+    sessions: &[String],
+) -> anyhow::Result<()> {
+    crate::trigger::trigger(state, namespace, configuration, sessions)
 }
 
 /// Arguments of `cairn get`.

@@ -5,24 +5,13 @@
 use anyhow::{bail, Context, Result};
 use cairn_core::job::{JobKey, JobKind};
 
-use crate::cli::{ExecArgs, ExecWhat};
 use crate::executor_job::{prepare, run_prepared, ReportLine};
 use crate::store::StateDir;
 
-/// Runs the job named by `args`.
-pub async fn exec(args: ExecArgs) -> Result<()> {
-    let (state, key) = match args.what {
-        ExecWhat::Backup(a) => (
-            a.state,
-            JobKey::new(JobKind::Backup, a.namespace, a.backupsession),
-        ),
-        ExecWhat::Restore(a) => (
-            a.state,
-            JobKey::new(JobKind::Restore, a.namespace, a.restoresession),
-        ),
-    };
+/// Runs the job `key` recorded in the state directory `state`.
+pub async fn exec(state: &std::path::Path, key: JobKey) -> Result<()> {
     let world = {
-        let mut dir = StateDir::open(&state)?;
+        let mut dir = StateDir::open(state)?;
         let _lock = dir.lock()?;
         dir.reload()?;
         dir.load_world()?

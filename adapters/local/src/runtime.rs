@@ -8,20 +8,17 @@
 
 use std::time::{Duration, Instant};
 
+use cairn_core::drive::io::{effect_name, Io};
+use cairn_core::drive::restart::resume_in_process_work;
+use cairn_core::drive::settle::{self as drive, Broken, Checks};
 use cairn_core::effect::Effect;
-use cairn_core::invariants;
-use cairn_core::reconcile::reconcile;
-use cairn_core::world::{apply, observe, Fact, HookOutcome, World};
+use cairn_core::world::{observe, Fact, World};
 use chrono::{DateTime, Utc};
 use tracing::{debug, error, info, warn};
 
 use crate::clock;
 use crate::executor::Executor;
 use crate::runtime_once::{waiting_for, Failures};
-
-/// Rounds of reconcile/apply after which a still non-empty plan is logged and left
-/// for the next turn (a livelock must not spin the daemon).
-pub const MAX_ROUNDS: usize = 32;
 
 /// Where the world lives between turns (the state directory, or memory in tests).
 pub trait StateStore {
@@ -90,6 +87,8 @@ pub struct Runtime<S: StateStore> {
     executor: Executor,
     options: LoopOptions,
     failures: Failures,
+    /// IO effects of `recover`, for the first turn.
+    resumed: Vec<Effect>,
 }
 
 impl<S: StateStore> Runtime<S> {
@@ -101,44 +100,23 @@ impl<S: StateStore> Runtime<S> {
             store,
             executor,
             options,
+            resumed: Vec::new(),
         }
     }
 
-    /// After a restart: jobs and hooks the previous process ran died with it. They are
-    /// reported as such; the core decides what follows (BackupIncomplete, retries).
+    /// After a restart: the jobs and hooks the previous process ran died with it. The core
+    /// decides what follows (`drive::restart`): jobs run again once, then count as vanished.
+    /// The jobs to run again are dispatched by the first turn, after the world is saved,
+    /// so a crash during the rerun cannot grant another one.
     pub fn recover(&mut self, now: DateTime<Utc>) {
-        let lost_jobs: Vec<_> = self
-            .world
-            .jobs
-            .iter()
-            .filter(|(k, j)| !j.is_finished() && !self.executor.runs(k))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for job in lost_jobs {
+        let resumed = resume_in_process_work(&mut self.world, now);
+        for job in &resumed.rerun {
+            warn!(job = %job.session, kind = ?job.kind, "executor job stopped with the previous run; running it again");
+        }
+        for job in &resumed.vanished {
             warn!(job = %job.session, kind = ?job.kind, "executor job of a previous run is gone");
-            observe(&mut self.world, Fact::JobVanished { job, at: now });
         }
-        let lost_hooks: Vec<_> = self
-            .world
-            .hooks
-            .iter()
-            .filter(|(_, h)| h.outcome == HookOutcome::Pending)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for hook in lost_hooks {
-            let message = format!(
-                "hook {} of {} was interrupted: the control plane stopped before it finished",
-                hook.name, hook.session
-            );
-            observe(
-                &mut self.world,
-                Fact::HookFinished {
-                    hook,
-                    outcome: HookOutcome::Failed,
-                    message,
-                },
-            );
-        }
+        self.resumed = resumed.effects;
     }
 
     /// Records user facts (manifests applied on start).
@@ -168,7 +146,10 @@ impl<S: StateStore> Runtime<S> {
                     settled = settle(world, now)
                 })
                 .map_err(RuntimeError::Store)?;
-            let (io, wakeup) = settled;
+            let (mut io, wakeup) = settled;
+            if !self.resumed.is_empty() {
+                io.splice(0..0, std::mem::take(&mut self.resumed));
+            }
             let mut immediate = Vec::new();
             for effect in &io {
                 immediate.extend(self.executor.dispatch(&self.world, effect));
@@ -216,66 +197,24 @@ impl<S: StateStore> Runtime<S> {
     }
 }
 
-/// Reconciles and applies until the plan is empty; returns the IO effects to run and
-/// the core's next wakeup.
+/// One turn of the core's driver; returns the IO effects to run and the core's next
+/// wakeup. Object effects need no IO here: the world they changed is saved by the turn.
 pub fn settle(world: &mut World, now: DateTime<Utc>) -> (Vec<Effect>, Option<DateTime<Utc>>) {
-    let mut io = Vec::new();
-    for _ in 0..MAX_ROUNDS {
-        let plan = reconcile(world, now);
-        if plan.effects.is_empty() {
-            if let Err(v) = invariants::check(world) {
-                error!(violation = %v, "core invariant broken; please report it");
-            }
-            return (io, plan.next_wakeup);
-        }
-        for effect in plan.effects {
-            apply(world, &effect);
-            debug!(effect = effect_name(&effect), "applied");
-            if needs_io(&effect) {
-                io.push(effect);
-            }
-        }
+    let turn = drive::settle(world, now, Checks::AtRest);
+    for effect in &turn.effects {
+        debug!(effect = effect_name(effect), "applied");
     }
-    warn!(
-        rounds = MAX_ROUNDS,
-        "reconcile did not settle; continuing next turn"
-    );
-    (io, Some(now))
+    match &turn.broken {
+        Some(Broken::Invariant(v)) => {
+            error!(violation = %v, "core invariant broken; please report it")
+        }
+        Some(Broken::Livelock(what)) => warn!("{what}; continuing next turn"),
+        None => {}
+    }
+    let io = turn.needing(LOCAL_IO).cloned().collect();
+    (io, turn.next_wakeup)
 }
 
-/// Whether the driver must do something outside the world for `effect`.
-fn needs_io(effect: &Effect) -> bool {
-    matches!(
-        effect,
-        Effect::InitBackend { .. }
-            | Effect::InitRepository { .. }
-            | Effect::UploadSnapshotMetadata { .. }
-            | Effect::ForgetSnapshots { .. }
-            | Effect::WipeData { .. }
-            | Effect::RunJob(_)
-            | Effect::CancelJob(_)
-            | Effect::RunHook(_)
-            | Effect::Emit(_)
-    )
-}
-
-fn effect_name(effect: &Effect) -> &'static str {
-    match effect {
-        Effect::Apply(_) => "Apply",
-        Effect::PatchStatus { .. } => "PatchStatus",
-        Effect::Delete { .. } => "Delete",
-        Effect::AddFinalizer(_) => "AddFinalizer",
-        Effect::RemoveFinalizer(_) => "RemoveFinalizer",
-        Effect::InitBackend { .. } => "InitBackend",
-        Effect::InitRepository { .. } => "InitRepository",
-        Effect::UploadSnapshotMetadata { .. } => "UploadSnapshotMetadata",
-        Effect::RunJob(_) => "RunJob",
-        Effect::CancelJob(_) => "CancelJob",
-        Effect::RunHook(_) => "RunHook",
-        Effect::ForgetSnapshots { .. } => "ForgetSnapshots",
-        Effect::WipeData { .. } => "WipeData",
-        Effect::EnsureTrigger { .. } => "EnsureTrigger",
-        Effect::RecordFired { .. } => "RecordFired",
-        Effect::Emit(_) => "Emit",
-    }
-}
+/// The IO the local daemon carries out itself (objects live in the saved world, schedules
+/// are its own timer).
+const LOCAL_IO: &[Io] = &[Io::Backend, Io::Job, Io::Hook, Io::Event];

@@ -103,16 +103,7 @@ pub fn waiting_for(world: &World) -> Vec<String> {
     }
     for (key, r) in &world.restore_sessions {
         let phase = r.status.as_ref().and_then(|s| s.phase);
-        let done = matches!(
-            phase,
-            Some(
-                RestorePhase::Succeeded
-                    | RestorePhase::Failed
-                    | RestorePhase::Invalid
-                    | RestorePhase::Unknown
-            )
-        );
-        if !done {
+        if !phase.is_some_and(RestorePhase::is_terminal) {
             out.push(format!("RestoreSession {key} (phase {phase:?})"));
         }
     }

@@ -244,6 +244,8 @@ pub struct JobFactDto {
     finished_at: Option<DateTime<Utc>>,
     result: Option<JobResultDto>,
     message: String,
+    #[serde(default)]
+    reruns: u32,
 }
 
 impl From<JobFactDto> for JobFact {
@@ -255,6 +257,7 @@ impl From<JobFactDto> for JobFact {
             finished_at: d.finished_at,
             result: d.result.map(Into::into),
             message: d.message,
+            reruns: d.reruns,
         }
     }
 }

@@ -1,4 +1,8 @@
 //! HookTemplate (`core.kubestash.com/v1alpha1`): a reusable hook action. No status.
+//!
+//! Upstream's CRD also prints a "Timeout" column at `.spec.timeout`, a field its
+//! HookTemplateSpec never had (timeouts live in each HookInfo of a BackupConfiguration or
+//! RestoreSession), so it is always empty there; Cairn leaves it out.
 
 use k8s_openapi::api::core::v1::{EnvVar, VolumeMount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -25,7 +29,6 @@ use super::usage_policy::UsagePolicy;
     category = "appscode",
     category = "all",
     printcolumn = r#"{"name":"Executor","type":"string","jsonPath":".spec.executor.type"}"#,
-    printcolumn = r#"{"name":"Timeout","type":"string","jsonPath":".spec.timeout"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     derive = "PartialEq"
 )]

@@ -167,6 +167,17 @@ pub enum RestorePhase {
     Unknown,
 }
 
+impl RestorePhase {
+    /// Whether the session is over: it will not run (again). `Unknown` is final too: every
+    /// component ended and some could not tell how.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Invalid | Self::Unknown
+        )
+    }
+}
+
 /// Progress and result of restoring one component.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

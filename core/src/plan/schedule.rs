@@ -242,6 +242,21 @@ enum Direction {
     AtOrBefore,
 }
 
+/// A schedule as a CronJob takes it: the API server refuses `CRON_TZ=`/`TZ=` prefixes in
+/// `spec.schedule` (use `spec.timeZone`), so the prefix moves there. Returns the schedule
+/// without it and the zone it named, if any.
+pub fn cron_job_schedule(text: &str) -> (&str, Option<&str>) {
+    let trimmed = text.trim_start();
+    let Some(rest) = trimmed
+        .strip_prefix("CRON_TZ=")
+        .or_else(|| trimmed.strip_prefix("TZ="))
+    else {
+        return (text, None);
+    };
+    let (zone, spec) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    (spec.trim_start(), Some(zone))
+}
+
 /// Splits an optional `CRON_TZ=` / `TZ=` prefix; `Err(zone)` for an unknown zone.
 fn split_time_zone(text: &str) -> Result<(Option<Tz>, &str), String> {
     let Some(rest) = text

@@ -280,3 +280,16 @@ fn fixed_time_jobs_across_dst() {
         format!("spring {spring:?}\nautumn {autumn:?}")
     );
 }
+
+#[test]
+fn a_time_zone_prefix_becomes_the_cron_jobs_time_zone() {
+    assert_eq!(
+        cron_job_schedule("CRON_TZ=Europe/Berlin 0 3 * * *"),
+        ("0 3 * * *", Some("Europe/Berlin"))
+    );
+    assert_eq!(
+        cron_job_schedule("TZ=Asia/Tokyo */5 * * * *"),
+        ("*/5 * * * *", Some("Asia/Tokyo"))
+    );
+    assert_eq!(cron_job_schedule("@every 5s"), ("@every 5s", None));
+}

@@ -23,6 +23,7 @@ pub mod session_steps;
 pub mod snapshot;
 pub mod snapshot_spec;
 pub mod trigger;
+pub mod trigger_command;
 pub mod validation;
 pub mod write;
 

@@ -51,10 +51,7 @@ pub fn reconcile_restore(
     ensure_finalizer(plan, &me, &restore.metadata);
     let old = restore.status.as_ref();
     let mut status = old.cloned().unwrap_or_default();
-    if matches!(
-        status.phase,
-        Some(RestorePhase::Succeeded | RestorePhase::Failed | RestorePhase::Invalid)
-    ) {
+    if status.phase.is_some_and(RestorePhase::is_terminal) {
         return;
     }
     let mut problems = validate_restore(restore);

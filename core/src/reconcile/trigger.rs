@@ -23,6 +23,8 @@ use crate::world::object::to_time;
 use crate::world::query::INVOKER_KIND_BACKUP_CONFIGURATION;
 use crate::world::{Object, ObjectRef, World};
 
+use super::trigger_command::retry_budget;
+
 /// The next slot of `schedule` after `now`, if it parses and fires again.
 pub fn next_slot(schedule: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     Schedule::parse(schedule).ok()?.next_after(now)
@@ -36,10 +38,7 @@ pub fn fire_instant(
     plan: &mut Plan,
 ) {
     for session in &spec.sessions {
-        let retry_left = session
-            .retry_config
-            .as_ref()
-            .map_or(0, |r| r.max_retry.max(1));
+        let retry_left = retry_budget(session);
         plan.push(Effect::Apply(Object::BackupSession(new_backup_session(
             bc, session, now, retry_left,
         ))));
@@ -113,10 +112,7 @@ pub fn fire_scheduled(
             .unwrap_or(trigger.since)
             .max(trigger.since);
         if let Some(slot) = schedule.due(Some(last), now, deadline) {
-            let retry_left = session
-                .retry_config
-                .as_ref()
-                .map_or(0, |r| r.max_retry.max(1));
+            let retry_left = retry_budget(session);
             plan.push(Effect::Apply(Object::BackupSession(new_backup_session(
                 bc, session, slot, retry_left,
             ))));

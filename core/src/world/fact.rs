@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::api::{Repository, Snapshot};
 use crate::effect::Effect;
-use crate::job::{JobKey, JobPhase, JobResult};
+use crate::job::{JobFact, JobKey, JobKind, JobPhase, JobResult, JobSpec};
 
 use super::apply::{apply, apply_object};
 use super::{
@@ -95,6 +95,13 @@ pub enum Fact {
         outcome: Outcome,
         /// When.
         at: DateTime<Utc>,
+    },
+    /// An executor job exists that the control plane has no record of: it restarted or
+    /// failed over while the job ran (the operator rebuilds its records from the Jobs it
+    /// owns). Adopted while its session is still unfinished.
+    ExecutorJobSeen {
+        /// The spec the job was started from (its Job's annotation).
+        spec: JobSpec,
     },
     /// A job started running.
     JobStarted {
@@ -275,6 +282,7 @@ pub fn observe(world: &mut World, fact: Fact) {
                 entry.message = message;
             }
         }
+        Fact::ExecutorJobSeen { spec } => adopt_job(world, spec),
         job_fact => observe_job(world, job_fact),
     }
 }
@@ -293,6 +301,29 @@ fn record_listing(
     for (path, snapshot) in snapshots {
         facts.snapshots.insert(path.clone(), FileState::Present);
         facts.found_snapshots.insert(path, snapshot);
+    }
+}
+
+/// Records a job found running without a record, unless its session is over or gone.
+fn adopt_job(world: &mut World, spec: JobSpec) {
+    if world.jobs.contains_key(&spec.key) {
+        return;
+    }
+    let key = ObjectKey::new(spec.key.namespace.clone(), spec.key.session.clone());
+    let unfinished = match spec.key.kind {
+        JobKind::Backup => world
+            .backup_sessions
+            .get(&key)
+            .is_some_and(|s| !s.is_completed()),
+        JobKind::Restore => world.restore_sessions.get(&key).is_some_and(|r| {
+            !r.status
+                .as_ref()
+                .and_then(|s| s.phase)
+                .is_some_and(crate::api::RestorePhase::is_terminal)
+        }),
+    };
+    if unfinished {
+        world.jobs.insert(spec.key.clone(), JobFact::pending(spec));
     }
 }
 

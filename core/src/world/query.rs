@@ -126,15 +126,7 @@ impl World {
                 .as_ref()
                 .is_some_and(|t| target_key(t, &k.namespace) == *target);
             let phase = r.status.as_ref().and_then(|s| s.phase);
-            let active = !matches!(
-                phase,
-                Some(
-                    RestorePhase::Succeeded
-                        | RestorePhase::Failed
-                        | RestorePhase::Invalid
-                        | RestorePhase::Unknown
-                )
-            );
+            let active = !phase.is_some_and(RestorePhase::is_terminal);
             (aims && active && !is_deleting(&r.metadata)).then_some(r)
         })
     }

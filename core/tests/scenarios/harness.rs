@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use cairn_core::drive::settle::{self as drive, Checks};
 use cairn_core::effect::Effect;
-use cairn_core::invariants;
-use cairn_core::reconcile::reconcile;
-use cairn_core::world::{apply, observe, Fact, Object, Outcome, Secret, World};
+use cairn_core::world::{observe, Fact, Object, Outcome, Secret, World};
 use chrono::{DateTime, Utc};
 
 /// Parses a time.
@@ -15,26 +14,14 @@ pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("valid RFC 3339 time")
 }
 
-/// Reconciles and applies until the plan is empty; returns every effect in order.
+/// The core's driver turn (`drive::settle`): reconciles and applies until the plan is
+/// empty; returns every effect in order. Transitions are checked after every round.
 pub fn settle(world: &mut World, now: DateTime<Utc>) -> Vec<Effect> {
-    let mut all = Vec::new();
-    for _ in 0..20 {
-        let before = world.clone();
-        let plan = reconcile(world, now);
-        if plan.effects.is_empty() {
-            invariants::check(world).expect("invariants hold");
-            return all;
-        }
-        for effect in &plan.effects {
-            apply(world, effect);
-        }
-        invariants::check_transition(&before, world).expect("transition invariants hold");
-        all.extend(plan.effects);
+    let turn = drive::settle(world, now, Checks::TransitionsEveryRound);
+    if let Some(broken) = turn.broken {
+        panic!("{broken}");
     }
-    panic!(
-        "reconcile did not settle: last effects {:#?}",
-        reconcile(world, now).effects
-    );
+    turn.effects
 }
 
 /// Feeds facts into the world.

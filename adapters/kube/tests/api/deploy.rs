@@ -1,12 +1,28 @@
-//! Files in deploy/ derived from the code stay in sync (run with `CAIRN_BLESS=1` to
-//! rewrite them).
+//! The deploy/ artefacts: files derived from the code stay in sync (run with
+//! `CAIRN_BLESS=1` to rewrite them), and real tools accept what we ship.
 
 use std::path::PathBuf;
 
-fn deploy(rel: &str) -> PathBuf {
+#[path = "deploy/helm.rs"]
+mod helm;
+#[path = "deploy/manifests.rs"]
+mod manifests;
+#[path = "deploy/pod_security.rs"]
+mod pod_security;
+#[path = "deploy/toolchain.rs"]
+mod toolchain;
+#[path = "deploy/tools.rs"]
+mod tools;
+
+/// `rel` in the repository.
+fn repo(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../deploy")
+        .join("../..")
         .join(rel)
+}
+
+fn deploy(rel: &str) -> PathBuf {
+    repo("deploy").join(rel)
 }
 
 fn check(rel: &str, expected: &str) {

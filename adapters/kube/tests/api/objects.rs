@@ -2,8 +2,8 @@
 //! session exactly as the core does.
 
 use cairn_core::api::BackupConfiguration;
+use cairn_core::reconcile::trigger_command::cron_fired_session;
 use cairn_kube::objects::Config;
-use cairn_kube::trigger::session_for;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 
 use super::support::*;
@@ -49,7 +49,7 @@ async fn written_jobs_and_cronjobs_are_valid_kubernetes_objects() {
 #[test]
 fn trigger_names_the_session_after_the_slot() {
     let bc: BackupConfiguration = serde_yaml::from_str(CONFIG).unwrap();
-    let s = session_for(&bc, "frequent-backup", at("2024-08-19T11:00:07Z")).unwrap();
+    let s = cron_fired_session(&bc, "frequent-backup", at("2024-08-19T11:00:07Z")).unwrap();
     assert_eq!(
         s.metadata.name.as_deref(),
         Some("sample-sdb-backup-frequent-backup-1724065200")
@@ -58,5 +58,5 @@ fn trigger_names_the_session_after_the_slot() {
         s.metadata.finalizers.as_deref(),
         Some(&["kubestash.com/cleanup".to_owned()][..])
     );
-    assert!(session_for(&bc, "nope", at("2024-08-19T11:00:07Z")).is_err());
+    assert!(cron_fired_session(&bc, "nope", at("2024-08-19T11:00:07Z")).is_err());
 }

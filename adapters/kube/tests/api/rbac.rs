@@ -107,6 +107,8 @@ pub fn access_of(l: &Logged) -> Vec<Access> {
         [] => unreachable!(),
     };
     let verbs: &[&str] = match (l.method.as_str(), l.content_type.as_str()) {
+        // Applying a subresource never creates the object (404 if it is absent).
+        ("PATCH", "application/apply-patch+yaml") if resource.contains('/') => &["patch"],
         ("PATCH", "application/apply-patch+yaml") => &["create", "patch"],
         ("PATCH", _) => &["patch"],
         ("DELETE", _) => &["delete"],

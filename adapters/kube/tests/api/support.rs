@@ -40,6 +40,9 @@ pub struct State {
     pub faults: BTreeMap<usize, Fault>,
     pub served: usize,
     pub rv: u64,
+    /// Field manager of each top-level status field, by object path (server-side apply
+    /// of `/status`, one level deep: enough for the operator's and the executor's shares).
+    pub status_owners: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The fake server: its state, shared with the serving task.
@@ -194,6 +197,30 @@ impl Fake {
                 Some(object) => ok(object.clone()),
                 None => status(404, "not found"),
             },
+            ("PATCH", "application/apply-patch+yaml") if path.ends_with("/status") => {
+                let base = path.trim_end_matches("/status").to_owned();
+                let manager = uri
+                    .split(['?', '&'])
+                    .find_map(|q| q.strip_prefix("fieldManager="))
+                    .unwrap_or_default()
+                    .to_owned();
+                let Some(mut object) = st.objects.get(&base).cloned() else {
+                    return status(404, "not found");
+                };
+                let owners = st.status_owners.entry(base.clone()).or_default();
+                let sent = body["status"].as_object().cloned().unwrap_or_default();
+                let mut current = object["status"].as_object().cloned().unwrap_or_default();
+                current.retain(|k, _| sent.contains_key(k) || owners.get(k) != Some(&manager));
+                owners.retain(|k, m| sent.contains_key(k) || *m != manager);
+                for (k, v) in sent {
+                    owners.insert(k.clone(), manager.clone());
+                    current.insert(k, v);
+                }
+                object["status"] = Value::Object(current);
+                object["metadata"]["resourceVersion"] = json!(rv);
+                st.objects.insert(base, object.clone());
+                ok(object)
+            }
             ("PATCH", "application/apply-patch+yaml") => {
                 let mut object = st.objects.get(&path).cloned().unwrap_or_else(|| {
                     let mut fresh = body.clone();

@@ -1,0 +1,1 @@
+//! Admission webhooks (Validating/MutatingWebhookConfiguration): not called yet.

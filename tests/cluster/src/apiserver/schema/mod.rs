@@ -1,0 +1,3 @@
+//! Structural schemas of CRDs: pruning, defaulting, validation.
+
+pub mod structural;
