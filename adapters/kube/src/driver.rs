@@ -4,12 +4,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cairn_core::api::Kind;
+use cairn_core::drive::io::effect_name;
+use cairn_core::drive::settle::{Broken, Checks, Rounds};
 use cairn_core::effect::Effect;
-use cairn_core::reconcile::reconcile;
-use cairn_core::world::{apply, observe, Fact, HookOutcome, ObjectKey, Stored, World};
+use cairn_core::world::{observe, Fact, HookOutcome, ObjectKey, Stored, World};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::backend::BackendIo;
 use crate::error::{Error, Result};
@@ -18,9 +19,6 @@ use crate::objects::Config;
 use crate::observe::{adopted_jobs, job_facts, refresh, Observed, Written};
 use crate::translate::{translate, Action};
 
-/// Plans applied per reconcile before giving up and requeueing soon.
-pub const MAX_ROUNDS: usize = 16;
-
 /// What a reconcile did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
@@ -28,7 +26,7 @@ pub struct Report {
     pub effects: Vec<String>,
     /// When to reconcile again at the latest.
     pub next_wakeup: Option<DateTime<Utc>>,
-    /// Whether the plan was still not empty after [`MAX_ROUNDS`].
+    /// Whether the plan was still not empty after the core's most rounds.
     pub unsettled: bool,
 }
 
@@ -49,16 +47,6 @@ fn fact_name(fact: &Fact) -> String {
         Fact::ExecutorJobSeen { spec } => format!("{}/{}", spec.key.namespace, spec.key.session),
         other => format!("{other:?}").chars().take(80).collect(),
     }
-}
-
-/// Short name of an effect for logs.
-pub fn effect_name(effect: &Effect) -> String {
-    let debug = format!("{effect:?}");
-    debug
-        .split(['(', ' ', '{'])
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 impl Driver {
@@ -91,35 +79,45 @@ impl Driver {
             observe(&mut self.world, fact);
         }
         let mut report = Report::default();
-        for _ in 0..MAX_ROUNDS {
-            let plan = reconcile(&self.world, now);
-            report.next_wakeup = match (plan.next_wakeup, jobs.recheck_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if plan.effects.is_empty() {
-                return Ok(report);
+        // The core's turn, one effect at a time: each is carried out before it counts.
+        let mut rounds = Rounds::new(Checks::AtRest);
+        while let Some(effect) = rounds.next(&self.world, now) {
+            if !leader.load(Ordering::SeqCst) {
+                return Err(Error::NotLeader("lease lost during a reconcile".to_owned()));
             }
-            for effect in &plan.effects {
-                if !leader.load(Ordering::SeqCst) {
-                    return Err(Error::NotLeader("lease lost during a reconcile".to_owned()));
-                }
-                self.carry_out(client, backend, effect, now).await?;
-                report.effects.push(effect_name(effect));
-            }
+            report.effects.push(effect_name(&effect).to_owned());
+            self.carry_out(client, backend, &mut rounds, effect, now)
+                .await?;
         }
-        report.unsettled = true;
+        let turn = rounds.finish();
+        report.next_wakeup = match (turn.next_wakeup, jobs.recheck_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match turn.broken {
+            Some(Broken::Livelock(what)) => {
+                warn!("{what}; requeueing soon");
+                report.unsettled = true;
+            }
+            Some(Broken::Invariant(v)) => {
+                error!(violation = %v, "core invariant broken; please report it")
+            }
+            None => {}
+        }
         Ok(report)
     }
 
+    /// Carries out `effect` and reports it to `rounds` (which applies it to the world);
+    /// an `Err` leaves the world as it was, and the next reconcile plans it again.
     async fn carry_out(
         &mut self,
         client: &kube::Client,
         backend: &dyn BackendIo,
-        effect: &Effect,
+        rounds: &mut Rounds,
+        effect: Effect,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        match translate(effect, &self.world, &self.cfg, now)? {
+        match translate(&effect, &self.world, &self.cfg, now)? {
             // Events are best-effort, as upstream's event recorder: a refused or failed
             // Event must never stop the reconcile that reports progress through it.
             Action::Api(requests) if matches!(effect, Effect::Emit(_)) => {
@@ -128,7 +126,7 @@ impl Driver {
                         warn!(error = %e, path = %request.path, "could not record an event");
                     }
                 }
-                apply(&mut self.world, effect);
+                rounds.carried_out(&mut self.world, effect);
             }
             Action::Api(requests) => {
                 for request in &requests {
@@ -137,17 +135,17 @@ impl Driver {
                         self.record(&answer, now);
                     }
                 }
-                apply(&mut self.world, effect);
+                rounds.carried_out(&mut self.world, effect);
             }
             Action::Backend(effect) => {
-                apply(&mut self.world, &effect);
+                rounds.carried_out(&mut self.world, (*effect).clone());
                 if let Some(fact) = backend.execute(&self.world, &effect, now).await {
                     info!(effect = %effect_name(&effect), "backend IO done");
                     observe(&mut self.world, fact);
                 }
             }
             Action::Hook(spec) => {
-                apply(&mut self.world, effect);
+                rounds.carried_out(&mut self.world, effect);
                 observe(
                     &mut self.world,
                     Fact::HookFinished {
@@ -158,7 +156,7 @@ impl Driver {
                     },
                 );
             }
-            Action::Memory => apply(&mut self.world, effect),
+            Action::Memory => rounds.carried_out(&mut self.world, effect),
         }
         Ok(())
     }

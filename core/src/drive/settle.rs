@@ -2,6 +2,7 @@
 //! model, test harnesses): reconcile, apply, repeat until the plan is empty (a bounded
 //! loop), checking the core's invariants.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -70,57 +71,118 @@ pub enum Checks {
 
 /// Runs reconcile/apply to quiescence at `now`.
 pub fn settle(world: &mut World, now: DateTime<Utc>, checks: Checks) -> Turn {
-    let mut turn = Turn::default();
-    // The transition invariants hold for a round as for a whole turn (the newest
-    // Succeeded Snapshot is taken over both worlds).
-    let mut turn_start: Option<World> = None;
-    for _ in 0..MAX_ROUNDS {
+    let mut rounds = Rounds::new(checks);
+    while let Some(effect) = rounds.next(world, now) {
+        rounds.carried_out(world, effect);
+    }
+    rounds.finish()
+}
+
+/// The turn's loop as a state machine, for drivers that carry out each effect before it
+/// counts (the operator awaits an API request per effect, and a refused request must not
+/// change the world): ask [`Rounds::next`] for an effect, carry it out, report it with
+/// [`Rounds::carried_out`], until `next` says the turn is over; [`settle`] is the same
+/// loop with nothing to carry out.
+#[derive(Debug)]
+pub struct Rounds {
+    checks: Checks,
+    rounds: usize,
+    queue: VecDeque<Effect>,
+    in_round: bool,
+    /// The world before the current round (transition invariants per round).
+    before: Option<World>,
+    /// The world before the first round (transition invariants at rest).
+    turn_start: Option<World>,
+    turn: Turn,
+}
+
+impl Rounds {
+    /// A turn that checks invariants as `checks` says.
+    pub fn new(checks: Checks) -> Self {
+        Self {
+            checks,
+            rounds: 0,
+            queue: VecDeque::new(),
+            in_round: false,
+            before: None,
+            turn_start: None,
+            turn: Turn::default(),
+        }
+    }
+
+    /// The next effect to carry out (planning a new round from `world` when the last one
+    /// is done), or `None` when the turn is at rest, broken or out of rounds.
+    pub fn next(&mut self, world: &World, now: DateTime<Utc>) -> Option<Effect> {
+        if let Some(effect) = self.queue.pop_front() {
+            return Some(effect);
+        }
+        if self.in_round {
+            self.in_round = false;
+            if let Some(before) = self.before.take() {
+                let round = match self.checks {
+                    Checks::EveryRound => invariants::check(world),
+                    Checks::TransitionsEveryRound | Checks::AtRest => Ok(()),
+                }
+                .and_then(|()| invariants::check_transition(&before, world));
+                if let Err(v) = round {
+                    self.turn.broken = Some(Broken::Invariant(v));
+                }
+            }
+        }
+        if self.turn.broken.is_some() {
+            return None;
+        }
         let plan = reconcile(world, now);
-        turn.next_wakeup = plan.next_wakeup;
+        self.turn.next_wakeup = plan.next_wakeup;
         if plan.effects.is_empty() {
-            let at_rest = invariants::check(world).and_then(|()| match &turn_start {
+            let at_rest = invariants::check(world).and_then(|()| match &self.turn_start {
                 Some(start) => invariants::check_transition(start, world),
                 None => Ok(()),
             });
-            turn.broken = at_rest.err().map(Broken::Invariant);
-            return turn;
+            self.turn.broken = at_rest.err().map(Broken::Invariant);
+            return None;
         }
-        let before = match checks {
-            Checks::EveryRound | Checks::TransitionsEveryRound => Some(transition_view(world)),
+        if self.rounds == MAX_ROUNDS {
+            let stuck: Vec<String> = plan.effects.iter().map(|e| format!("{e:?}")).collect();
+            self.turn.broken = Some(Broken::Livelock(format!(
+                "reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}",
+                stuck.join(" | ")
+            )));
+            self.turn.next_wakeup = Some(now);
+            return None;
+        }
+        self.rounds += 1;
+        match self.checks {
+            Checks::EveryRound | Checks::TransitionsEveryRound => {
+                self.before = Some(transition_view(world));
+            }
             Checks::AtRest => {
-                if turn_start.is_none() {
-                    turn_start = Some(transition_view(world));
+                if self.turn_start.is_none() {
+                    self.turn_start = Some(transition_view(world));
                 }
-                None
-            }
-        };
-        for effect in &plan.effects {
-            apply(world, effect);
-        }
-        turn.effects.extend(plan.effects);
-        if let Some(before) = before {
-            let round = match checks {
-                Checks::EveryRound => invariants::check(world),
-                Checks::TransitionsEveryRound | Checks::AtRest => Ok(()),
-            }
-            .and_then(|()| invariants::check_transition(&before, world));
-            if let Err(v) = round {
-                turn.broken = Some(Broken::Invariant(v));
-                return turn;
             }
         }
+        self.queue = plan.effects.into();
+        self.in_round = true;
+        self.queue.pop_front()
     }
-    let stuck: Vec<String> = reconcile(world, now)
-        .effects
-        .iter()
-        .map(|e| format!("{e:?}"))
-        .collect();
-    turn.broken = Some(Broken::Livelock(format!(
-        "reconcile did not settle within {MAX_ROUNDS} rounds; still planning: {}",
-        stuck.join(" | ")
-    )));
-    turn.next_wakeup = Some(now);
-    turn
+
+    /// Records that `effect` (from [`Rounds::next`]) was carried out: applies it.
+    pub fn carried_out(&mut self, world: &mut World, effect: Effect) {
+        apply(world, &effect);
+        self.turn.effects.push(effect);
+    }
+
+    /// Drops the rest of the current round (its effects could not be carried out); the
+    /// next turn plans them again.
+    pub fn abandon(&mut self) {
+        self.queue.clear();
+    }
+
+    /// What the turn did.
+    pub fn finish(self) -> Turn {
+        self.turn
+    }
 }
 
 /// The part of a world the core's transition invariants read (sessions, snapshots,

@@ -151,3 +151,54 @@ spec:
     ]);
     c.wait("job/later", "condition=Complete", 60);
 }
+
+#[test]
+fn an_executor_shaped_job_runs_its_init_tasks_then_its_main_task() {
+    if !have_cairn() {
+        return;
+    }
+    // The shape of adapters/kube/src/objects.rs executor_job: tasks as init containers
+    // then one container, a shared emptyDir at /kubestash-tmp, runAsNonRoot, no retries.
+    let c = Cluster::start();
+    c.create(
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: executor}
+spec:
+  backoffLimit: 0
+  activeDeadlineSeconds: 300
+  template:
+    spec:
+      restartPolicy: Never
+      volumes: [{name: kubestash-tmp-volume, emptyDir: {}}]
+      initContainers:
+      - name: first
+        image: "ghcr.io/cairn-backup/cairn:v0.1.0"
+        command: [cairn, --version]
+        volumeMounts: [{name: kubestash-tmp-volume, mountPath: /kubestash-tmp}]
+        securityContext: {runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+      - name: probe-tmp
+        image: test.cairn.dev/host
+        command: [/bin/sh, -c, 'id -u; touch /kubestash-tmp/written-by-65532 && echo wrote']
+        volumeMounts: [{name: kubestash-tmp-volume, mountPath: /kubestash-tmp}]
+        securityContext: {runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true}
+      containers:
+      - name: last
+        image: "ghcr.io/cairn-backup/cairn:v0.1.0"
+        command: [cairn, --version]
+        volumeMounts: [{name: kubestash-tmp-volume, mountPath: /kubestash-tmp}]
+        securityContext: {runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+"#,
+    );
+    c.wait("job/executor", "condition=Complete", 60);
+    let pod = c.jsonpath("pods", "{.items[0].metadata.name}");
+    assert!(c.ok(&["logs", &pod, "-c", "first"]).starts_with("cairn "));
+    assert_eq!(c.ok(&["logs", &pod, "-c", "probe-tmp"]), "65532\nwrote\n");
+    assert!(c.ok(&["logs", &pod, "-c", "last"]).starts_with("cairn "));
+    let inits = c.jsonpath(
+        &format!("pod/{pod}"),
+        "{.status.initContainerStatuses[*].state.terminated.reason}",
+    );
+    assert_eq!(inits, "Completed Completed");
+}

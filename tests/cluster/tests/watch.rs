@@ -65,7 +65,10 @@ async fn watcher_relists_after_410() {
 
     // The next watch request gets an ERROR 410 event (fault injection), and every open
     // watch is cut: the watcher resumes, sees 410, and must relist.
-    let rule = serde_json::json!({"method": "GET", "pathRegex": "watch=(true|1)", "gone410": true, "count": 1});
+    let rule = serde_json::json!({
+        "method": "GET", "pathRegex": "^/api/v1/namespaces/default/configmaps\\?.*watch=(true|1)",
+        "gone410": true, "count": 1, "user": "admin"
+    });
     let (code, _) = c.raw("POST", "/_test/faults", Some(rule)).await;
     assert_eq!(code, 201);
     let (code, _) = c.raw("POST", "/_test/watches/drop", None).await;

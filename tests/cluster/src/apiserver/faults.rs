@@ -1,5 +1,5 @@
 //! Fault injection for tests (`POST /_test/faults`, admin only): error codes, delays,
-//! dropped watches and 410 Gone on requests matching a method and a path regex.
+//! dropped watches and 410 Gone on requests matching a method, a user and a path regex.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Rule {
     method: Option<String>,
+    user: Option<String>,
     path: regex::Regex,
     status: Option<u16>,
     count: Option<u64>,
@@ -64,6 +65,7 @@ impl Faults {
                     .get("method")
                     .and_then(Value::as_str)
                     .map(str::to_uppercase),
+                user: r.get("user").and_then(Value::as_str).map(String::from),
                 path,
                 status: r.get("status").and_then(Value::as_u64).map(|s| s as u16),
                 count: r.get("count").and_then(Value::as_u64),
@@ -86,15 +88,16 @@ impl Faults {
     }
 
     /// The fault for a request (consuming one of its `count`), if any. `target` is the path
-    /// with its query string.
-    pub fn take(&mut self, method: &str, target: &str) -> Option<Hit> {
+    /// with its query string; `user` the authenticated user name.
+    pub fn take(&mut self, method: &str, target: &str, user: &str) -> Option<Hit> {
         let now = Instant::now();
         self.rules
             .retain(|r| r.count != Some(0) && r.until.is_none_or(|u| u > now));
-        let r = self
-            .rules
-            .iter_mut()
-            .find(|r| r.method.as_deref().is_none_or(|m| m == method) && r.path.is_match(target))?;
+        let r = self.rules.iter_mut().find(|r| {
+            r.method.as_deref().is_none_or(|m| m == method)
+                && r.user.as_deref().is_none_or(|u| u == user)
+                && r.path.is_match(target)
+        })?;
         if let Some(c) = r.count.as_mut() {
             *c -= 1;
         }

@@ -86,7 +86,10 @@ async fn route(shared: Arc<Shared>, mut ctx: Ctx, auth: &str, target: &str) -> R
         }
         return test_endpoint(&shared, &ctx, rest.to_string());
     }
-    let hit = shared.lock().faults.take(ctx.method.as_str(), target);
+    let hit = shared
+        .lock()
+        .faults
+        .take(ctx.method.as_str(), target, &user.name);
     if let Some(h) = &hit {
         if h.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(h.delay_ms)).await;

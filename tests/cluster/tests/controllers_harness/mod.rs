@@ -115,6 +115,11 @@ impl Cluster {
         cluster
     }
 
+    /// The kubectl binary (helm is beside it).
+    pub fn kubectl_path(&self) -> &Path {
+        &self.kubectl
+    }
+
     /// The cluster directory.
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -84,7 +84,7 @@ pub fn delete_object(
     name: &str,
     opts: &DeleteOptions,
 ) -> Result<Deleted, ApiError> {
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let subject = Subject::new(&res.group, &res.plural, name);
     let obj = st
         .store
@@ -269,7 +269,7 @@ pub fn collection(
 ) -> Result<Response<Body>, ApiError> {
     let opts = DeleteOptions::from(ctx)?;
     let (labels, fields) = selectors(ctx, res)?;
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let mut st = shared.lock();
     let ns = if rp.namespace.is_empty() {
         None

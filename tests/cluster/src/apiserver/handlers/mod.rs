@@ -113,9 +113,9 @@ async fn inner(
         ("create", "binding") => subresources::binding(&shared, &ctx, &res, &rp),
         ("create", "eviction") => subresources::eviction(&shared, &ctx, &res, &rp),
         ("create", _) if res.verbs == ["create"] => subresources::review(&shared, &ctx, &res),
-        ("create", _) => write::create(&shared, &ctx, &res, &rp),
-        ("update", _) => write::update(&shared, &ctx, &res, &rp),
-        ("patch", _) => write::patch(&shared, &ctx, &res, &rp),
+        ("create", _) => write::create(&shared, &ctx, &res, &rp).await,
+        ("update", _) => write::update(&shared, &ctx, &res, &rp).await,
+        ("patch", _) => write::patch(&shared, &ctx, &res, &rp).await,
         ("delete", _) => delete::delete(&shared, &ctx, &res, &rp),
         ("deletecollection", _) => delete::collection(&shared, &ctx, &res, &rp),
         _ => Err(ApiError::method_not_allowed()),
@@ -146,7 +146,11 @@ pub fn write_ctx(ctx: &Ctx, res: &Arc<Resource>, rp: &ResourcePath) -> Write {
 /// An object as served in `version` (no conversion: apiVersion rewritten, as CRDs with
 /// strategy None do).
 pub fn present(obj: &Value, res: &Resource, version: &str) -> Value {
-    let mut o = obj.clone();
+    let mut o = if res.gr() != (res.group.clone(), res.plural.clone()) {
+        super::registry::events::to_v1(obj)
+    } else {
+        obj.clone()
+    };
     o["apiVersion"] = json!(res.api_version(version));
     o["kind"] = json!(res.kind);
     o

@@ -85,7 +85,7 @@ impl Write {
 }
 
 fn gr(res: &Resource) -> (String, String) {
-    (res.group.clone(), res.plural.clone())
+    res.gr()
 }
 
 fn spec_of(v: &Value, drop_status: bool) -> Value {
@@ -258,6 +258,9 @@ pub fn commit(
         });
     }
     let gr = gr(&res);
+    if gr != (res.group.clone(), res.plural.clone()) {
+        new = crate::apiserver::registry::events::to_core(&new);
+    }
     let finishing = old.is_some_and(|o| o.pointer("/metadata/deletionTimestamp").is_some())
         && new
             .pointer("/metadata/finalizers")

@@ -23,7 +23,7 @@ pub fn get(
     rp: &ResourcePath,
 ) -> Result<Response<Body>, ApiError> {
     let st = shared.lock();
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let obj = st
         .store
         .get(&gr, &rp.namespace, &rp.name)
@@ -92,7 +92,7 @@ pub fn list(
         }
     };
     let st = shared.lock();
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let ns = if rp.namespace.is_empty() {
         None
     } else {

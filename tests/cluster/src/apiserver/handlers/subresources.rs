@@ -114,7 +114,7 @@ pub fn binding(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let mut st = shared.lock();
     let mut pod = st
         .store
@@ -299,11 +299,16 @@ pub async fn log(
             )))
         }
     };
+    let file = if ctx.flag("previous") {
+        format!("{container}.previous.log")
+    } else {
+        format!("{container}.log")
+    };
     let path = dir
         .join("logs")
         .join(&rp.namespace)
         .join(&rp.name)
-        .join(format!("{container}.log"));
+        .join(file);
     let Ok(content) = tokio::fs::read(&path).await else {
         return Err(ApiError::bad_request(format!(
             "container {container:?} in pod {:?} is waiting to start: ContainerCreating",

@@ -68,7 +68,7 @@ pub async fn serve(
         labels,
         fields,
     };
-    let gr = (res.group.clone(), res.plural.clone());
+    let gr = res.gr();
     let send_initial = ctx.q("sendInitialEvents") == Some("true");
     let bookmarks = ctx.flag("allowWatchBookmarks");
     if send_initial && (!bookmarks || ctx.q("resourceVersionMatch") != Some("NotOlderThan")) {

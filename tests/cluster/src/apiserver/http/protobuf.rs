@@ -246,6 +246,9 @@ fn decode(msg: &str, b: &[u8]) -> Result<Value, ProtoError> {
             (T::Time, Wire::Bytes(s)) => {
                 let t = decode("Time", s)?;
                 let secs = t["seconds"].as_i64().unwrap_or(0);
+                if secs <= 0 {
+                    continue;
+                }
                 chrono::DateTime::from_timestamp(secs, 0)
                     .map(|d| json!(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
                     .unwrap_or(Value::Null)

@@ -52,6 +52,7 @@ impl Types for Builtin<'_> {
             (_, "resourceClaims") => keys(&["name"]),
             (_, "topologySpreadConstraints") => keys(&["topologyKey", "whenUnsatisfiable"]),
             (_, "conditions") => keys(&["type"]),
+            ("", "webhooks") => keys(&["name"]),
             (_, "readinessGates") => keys(&["conditionType"]),
             (_, "schedulingGates") => keys(&["name"]),
             (_, "containerStatuses" | "initContainerStatuses") => ListKind::Atomic,

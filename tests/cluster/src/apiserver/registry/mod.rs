@@ -1,6 +1,7 @@
 //! The resource types served: built-ins plus those of established CRDs.
 
 pub mod crd;
+pub mod events;
 pub mod resource;
 
 use std::sync::Arc;

@@ -87,6 +87,15 @@ impl Resource {
             .map(|(_, _, c)| c)
     }
 
+    /// Where its objects are stored: events.k8s.io Events share core/v1's storage (and are
+    /// converted on the way in and out), everything else is stored under its own name.
+    pub fn gr(&self) -> (String, String) {
+        if self.group == "events.k8s.io" && self.plural == "events" {
+            return (String::new(), "events".into());
+        }
+        (self.group.clone(), self.plural.clone())
+    }
+
     /// Is this a custom resource?
     pub fn is_custom(&self) -> bool {
         self.crd.is_some()
