@@ -12,6 +12,8 @@ mod fault_support;
 mod faults;
 mod function_args;
 mod hostile_names;
+mod kube_story;
+mod kube_support;
 mod load_support;
 mod local_clock;
 mod local_crash;

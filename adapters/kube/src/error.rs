@@ -80,12 +80,32 @@ impl Error {
             kube::Error::Api(status) if status.code < 500 => Error::Rejected {
                 what,
                 code: status.code,
-                message: status.message.clone(),
+                message: with_causes(&status),
             },
             other => Error::Unavailable {
                 what,
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// The server's message with the causes it lists (a 422 names each invalid field only
+/// there: "spec.schedule: Invalid value: ...").
+fn with_causes(status: &kube::core::Status) -> String {
+    let causes: Vec<String> = status
+        .details
+        .iter()
+        .flat_map(|d| d.causes.iter())
+        .map(|c| match (c.field.as_str(), c.message.as_str()) {
+            ("", m) => m.to_owned(),
+            (f, m) => format!("{f}: {m}"),
+        })
+        .filter(|c| !c.is_empty() && !status.message.contains(c.as_str()))
+        .collect();
+    if causes.is_empty() {
+        status.message.clone()
+    } else {
+        format!("{} ({})", status.message, causes.join("; "))
     }
 }

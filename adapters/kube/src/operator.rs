@@ -22,7 +22,7 @@ use kube::runtime::{watcher, Controller, WatchStreamExt};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
-use tracing::{info, instrument, warn};
+use tracing::{debug, info, instrument, warn};
 
 use crate::backend::BackendIo;
 use crate::driver::Driver;
@@ -35,6 +35,8 @@ use crate::resource::EVENTS;
 
 /// Requeue when the core names no wake-up.
 const IDLE_REQUEUE: Duration = Duration::from_secs(300);
+/// Requeue while the reflector stores have not listed everything yet.
+const SYNC_REQUEUE: Duration = Duration::from_millis(500);
 /// Requeue after an error, or while not the leader.
 const RETRY_REQUEUE: Duration = Duration::from_secs(5);
 
@@ -88,25 +90,74 @@ impl Stores {
         }
     }
 
+    /// Waits until every store has its first complete list, logging each one as it gets it
+    /// and, every 15 s, the ones still waiting (a store that never syncs keeps the operator
+    /// idle: its reconciles wait for all of them).
     async fn wait_until_ready(&self) {
-        let _ = futures::join!(
-            self.backup_storages.wait_until_ready(),
-            self.repositories.wait_until_ready(),
-            self.snapshots.wait_until_ready(),
-            self.retention_policies.wait_until_ready(),
-            self.backup_configurations.wait_until_ready(),
-            self.backup_sessions.wait_until_ready(),
-            self.restore_sessions.wait_until_ready(),
-            self.hook_templates.wait_until_ready(),
-            self.addons.wait_until_ready(),
-            self.functions.wait_until_ready(),
-            self.app_bindings.wait_until_ready(),
-            self.secrets.wait_until_ready(),
-            self.namespaces.wait_until_ready(),
-            self.jobs.wait_until_ready(),
-            self.cron_jobs.wait_until_ready(),
-        );
+        use futures::future::FutureExt as _;
+        let named: Vec<(&'static str, futures::future::BoxFuture<'static, ()>)> = vec![
+            ready("backupstorages", &self.backup_storages),
+            ready("repositories", &self.repositories),
+            ready("snapshots", &self.snapshots),
+            ready("retentionpolicies", &self.retention_policies),
+            ready("backupconfigurations", &self.backup_configurations),
+            ready("backupsessions", &self.backup_sessions),
+            ready("restoresessions", &self.restore_sessions),
+            ready("hooktemplates", &self.hook_templates),
+            ready("addons", &self.addons),
+            ready("functions", &self.functions),
+            ready("appbindings", &self.app_bindings),
+            ready("secrets", &self.secrets),
+            ready("namespaces", &self.namespaces),
+            ready("jobs", &self.jobs),
+            ready("cronjobs", &self.cron_jobs),
+        ];
+        let pending = Arc::new(std::sync::Mutex::new(
+            named
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<std::collections::BTreeSet<_>>(),
+        ));
+        let waits = named.into_iter().map(|(name, wait)| {
+            let pending = pending.clone();
+            wait.map(move |()| {
+                if let Ok(mut p) = pending.lock() {
+                    p.remove(name);
+                }
+                debug!(store = name, "store synced");
+            })
+        });
+        let all = futures::future::join_all(waits);
+        tokio::pin!(all);
+        loop {
+            tokio::select! {
+                _ = &mut all => return,
+                () = tokio::time::sleep(Duration::from_secs(15)) => {
+                    let waiting: Vec<&str> = pending.lock().map(|p| p.iter().copied().collect()).unwrap_or_default();
+                    warn!(stores = ?waiting, "still waiting for the first list of these stores");
+                }
+            }
+        }
     }
+}
+
+fn ready<K>(
+    name: &'static str,
+    store: &Store<K>,
+) -> (&'static str, futures::future::BoxFuture<'static, ()>)
+where
+    K: Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    use futures::future::FutureExt as _;
+    let store = store.clone();
+    (
+        name,
+        async move {
+            let _ = store.wait_until_ready().await;
+        }
+        .boxed(),
+    )
 }
 
 /// Shared state of every controller.
@@ -123,6 +174,8 @@ pub struct Context {
     pub leader: Arc<AtomicBool>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// This replica's name in Events (the API server requires one).
+    pub reporting_instance: String,
 }
 
 /// A reflector on `api`, and a stream of `()` each time it changes.
@@ -131,12 +184,36 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let changes = reflector::reflector(writer, watcher(api, cfg))
+    let changes = reflector::reflector(writer, lean_watcher(api, cfg))
         .default_backoff()
         .touched_objects()
         .filter_map(|r| async move { r.ok().map(|_| ()) })
         .boxed();
     (reader, changes)
+}
+
+/// A watcher whose objects carry no `managedFields` (server-side apply bookkeeping,
+/// often larger than the object; nothing here reads it).
+fn lean_watcher<K>(
+    api: Api<K>,
+    cfg: watcher::Config,
+) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    watcher(api, cfg).modify(|o| o.meta_mut().managed_fields = None)
+}
+
+/// A controller on `api` whose store holds objects without `managedFields`.
+fn controller<K>(api: Api<K>) -> Controller<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, lean_watcher(api, watcher::Config::default()))
+        .default_backoff()
+        .applied_objects();
+    Controller::for_stream(stream, reader)
 }
 
 /// One reconcile, whichever object triggered it.
@@ -147,6 +224,11 @@ where
 {
     if !ctx.leader.load(Ordering::SeqCst) {
         return Ok(Action::requeue(RETRY_REQUEUE));
+    }
+    // A world built from half-synced stores would miss objects that exist (and plan to
+    // create them again, or see a Job as gone): wait for every store's first list.
+    if !ctx.metrics.ready.load(Ordering::SeqCst) {
+        return Ok(Action::requeue(SYNC_REQUEUE));
     }
     let observed = ctx.stores.observed();
     let now = Utc::now();
@@ -204,7 +286,7 @@ where
                 "name": obj.meta().name, "namespace": obj.meta().namespace, "uid": obj.meta().uid,
             },
             "reportingController": "cairn.kubestash.com/operator",
-            "reportingInstance": ctx.driver.try_lock().map(|d| d.cfg.reporting_instance.clone()).unwrap_or_default(),
+            "reportingInstance": ctx.reporting_instance,
         });
         let client = ctx.client.clone();
         tokio::spawn(async move {
@@ -227,12 +309,12 @@ pub async fn run_controllers(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
     let wc = watcher::Config::default;
-    let bs = Controller::new(Api::<BackupStorage>::all(client.clone()), wc());
-    let repo = Controller::new(Api::<Repository>::all(client.clone()), wc());
-    let bc = Controller::new(Api::<BackupConfiguration>::all(client.clone()), wc());
-    let sess = Controller::new(Api::<BackupSession>::all(client.clone()), wc());
-    let snap = Controller::new(Api::<Snapshot>::all(client.clone()), wc());
-    let rs = Controller::new(Api::<RestoreSession>::all(client.clone()), wc());
+    let bs = controller(Api::<BackupStorage>::all(client.clone()));
+    let repo = controller(Api::<Repository>::all(client.clone()));
+    let bc = controller(Api::<BackupConfiguration>::all(client.clone()));
+    let sess = controller(Api::<BackupSession>::all(client.clone()));
+    let snap = controller(Api::<Snapshot>::all(client.clone()));
+    let rs = controller(Api::<RestoreSession>::all(client.clone()));
     let (retention_policies, t1) = reflect(Api::<RetentionPolicy>::all(client.clone()), wc());
     let (hook_templates, t2) = reflect(Api::<HookTemplate>::all(client.clone()), wc());
     let (addons, t3) = reflect(Api::<Addon>::all(client.clone()), wc());
@@ -261,6 +343,7 @@ pub async fn run_controllers(
         cron_jobs,
     };
     let ctx = Arc::new(Context {
+        reporting_instance: cfg.reporting_instance.clone(),
         client,
         driver: Mutex::new(Driver::new(cfg)),
         stores: stores.clone(),

@@ -73,6 +73,14 @@ pub const OPERATOR: &[Grant] = &[
     ("rbac.authorization.k8s.io", "clusterroles", &["bind"]),
     ("events.k8s.io", "events", &["create"]),
     ("coordination.k8s.io", "leases", &["get", "create", "patch"]),
+    // Owner references with `blockOwnerDeletion` (Snapshots on Repositories, sessions on
+    // their BackupConfiguration, Jobs on their session, CronJobs on their configuration)
+    // need `update` on the owner's finalizers where OwnerReferencesPermissionEnforcement
+    // is on (OpenShift; the test cluster).
+    (STORAGE, "repositories/finalizers", &["update"]),
+    (CORE, "backupconfigurations/finalizers", &["update"]),
+    (CORE, "backupsessions/finalizers", &["update"]),
+    (CORE, "restoresessions/finalizers", &["update"]),
 ];
 
 /// What an executor Job reads and reports (`cairn exec backup|restore`).
@@ -95,6 +103,8 @@ pub const EXECUTOR: &[Grant] = &[
 pub const TRIGGER: &[Grant] = &[
     (CORE, "backupconfigurations", &["get"]),
     (CORE, "backupsessions", APPLY),
+    // The session it creates is owned by the configuration (`blockOwnerDeletion`).
+    (CORE, "backupconfigurations/finalizers", &["update"]),
 ];
 
 /// Expands grants into single permissions.

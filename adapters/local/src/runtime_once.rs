@@ -1,12 +1,11 @@
-//! The `--once` exit rule: run until every triggered session is terminal (including
-//! retries still owed), then exit, failing if any session failed for good.
+//! The failures of one `--once` run. The exit rule itself (every session terminal,
+//! retries owed included; which failures are for good) is the core's
+//! `drive::unfinished`.
 
 use std::collections::BTreeSet;
 
-use cairn_core::api::backup_configuration::BackupInvokerPhase;
-use cairn_core::api::condition::is_condition_true;
-use cairn_core::api::condition_type::TYPE_INITIAL_BACKUP_TRIGGERED;
-use cairn_core::api::{BackupSession, BackupSessionPhase, RestorePhase};
+use cairn_core::drive::unfinished::failed_for_good;
+pub use cairn_core::drive::unfinished::unfinished as waiting_for;
 use cairn_core::world::World;
 
 /// Sessions that ended badly during this run (sessions may be cleaned from the world
@@ -38,81 +37,10 @@ impl Failures {
     }
 }
 
-/// `BackupSession ns/name Failed`, `RestoreSession ns/name PHASE` of each session of
-/// `world` that failed for good.
-fn failed_for_good(world: &World) -> impl Iterator<Item = String> + '_ {
-    let backups = world
-        .backup_sessions
-        .iter()
-        .filter(|(_, s)| {
-            backup_phase(s) == Some(BackupSessionPhase::Failed) && !retry_owed(s) && !retried(s)
-        })
-        .map(|(key, _)| format!("BackupSession {key} Failed"));
-    let restores = world.restore_sessions.iter().filter_map(|(key, r)| {
-        let phase = r.status.as_ref().and_then(|s| s.phase);
-        matches!(
-            phase,
-            Some(RestorePhase::Failed | RestorePhase::Invalid | RestorePhase::Unknown)
-        )
-        .then(|| {
-            format!(
-                "RestoreSession {key} {phase:?}",
-                phase = phase.unwrap_or(RestorePhase::Unknown)
-            )
-        })
-    });
-    backups.chain(restores)
-}
-
-fn backup_phase(s: &BackupSession) -> Option<BackupSessionPhase> {
-    s.status.as_ref().and_then(|st| st.phase)
-}
-
-fn retried(s: &BackupSession) -> bool {
-    s.status.as_ref().and_then(|st| st.retried) == Some(true)
-}
-
-/// A failed session whose retry has not been created yet.
-fn retry_owed(s: &BackupSession) -> bool {
-    backup_phase(s) == Some(BackupSessionPhase::Failed) && s.spec.retry_left > 0 && !retried(s)
-}
-
-/// What `--once` still waits for, in words (empty when done).
-pub fn waiting_for(world: &World) -> Vec<String> {
-    let mut out = Vec::new();
-    for (key, bc) in &world.backup_configurations {
-        let status = bc.status.clone().unwrap_or_default();
-        let invalid = status.phase == Some(BackupInvokerPhase::Invalid);
-        if !bc.spec.paused
-            && !invalid
-            && !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED)
-        {
-            out.push(format!(
-                "BackupConfiguration {key} to become Ready (phase {:?})",
-                status.phase
-            ));
-        }
-    }
-    for (key, s) in &world.backup_sessions {
-        let done = backup_phase(s).is_some_and(BackupSessionPhase::is_completed);
-        if !done {
-            out.push(format!("BackupSession {key} (phase {:?})", backup_phase(s)));
-        } else if retry_owed(s) {
-            out.push(format!("the retry of BackupSession {key}"));
-        }
-    }
-    for (key, r) in &world.restore_sessions {
-        let phase = r.status.as_ref().and_then(|s| s.phase);
-        if !phase.is_some_and(RestorePhase::is_terminal) {
-            out.push(format!("RestoreSession {key} (phase {phase:?})"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cairn_core::api::BackupSession;
     use cairn_core::world::ObjectKey;
 
     fn failed_session(name: &str) -> BackupSession {

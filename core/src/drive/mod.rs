@@ -4,9 +4,11 @@
 //! - [`settle`]: one turn, reconcile → apply until the plan is empty, invariants checked;
 //! - [`io`]: the exhaustive mapping from an effect to the IO it needs;
 //! - [`restart`]: what a control plane that runs its own jobs does when it starts again;
-//! - [`report`]: when a finished executor's missing report counts as missing.
+//! - [`report`]: when a finished executor's missing report counts as missing;
+//! - [`unfinished`]: what is still to happen, and what failed for good.
 
 pub mod io;
 pub mod report;
 pub mod restart;
 pub mod settle;
+pub mod unfinished;

@@ -89,7 +89,7 @@ fn clean_history(ctx: &SessionContext, status: &mut BackupSessionStatus, plan: &
 }
 
 /// Whether a failed session still owes a retry.
-fn retry_pending(session: &BackupSession) -> bool {
+pub fn retry_pending(session: &BackupSession) -> bool {
     let status = session.status.clone().unwrap_or_default();
     status.phase == Some(BackupSessionPhase::Failed)
         && session.spec.retry_left > 0

@@ -33,6 +33,10 @@ enum Command {
         /// The binary run for the image `ghcr.io/cairn-backup/cairn`.
         #[arg(long)]
         cairn_bin: Option<PathBuf>,
+        /// Turn off the OwnerReferencesPermissionEnforcement admission plugin (on by default,
+        /// as on OpenShift; vanilla Kubernetes does not enable it).
+        #[arg(long)]
+        no_owner_references_enforcement: bool,
     },
 }
 
@@ -53,12 +57,23 @@ fn main() -> anyhow::Result<()> {
             dir,
             port,
             cairn_bin,
-        } => rt.block_on(serve(dir, port, cairn_bin)),
+            no_owner_references_enforcement,
+        } => {
+            let options = apiserver::Options {
+                port,
+                owner_references_enforcement: !no_owner_references_enforcement,
+            };
+            rt.block_on(serve(dir, options, cairn_bin))
+        }
     }
 }
 
-async fn serve(dir: PathBuf, port: u16, cairn_bin: Option<PathBuf>) -> anyhow::Result<()> {
-    let server = apiserver::start(&dir, port)
+async fn serve(
+    dir: PathBuf,
+    options: apiserver::Options,
+    cairn_bin: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let server = apiserver::start(&dir, options)
         .await
         .context("starting the API server")?;
     tracing::info!(url = %server.url, dir = %dir.display(), "API server listening");

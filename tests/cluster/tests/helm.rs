@@ -94,6 +94,27 @@ fn helm_install_cairn_chart() {
     ] {
         c.kubectl_ok(&["get", obj]);
     }
+    // helm 4 upgrades with server-side apply: changing a list-map key (the container port)
+    // replaces that item, the container stays.
+    c.helm_ok(&[
+        "upgrade",
+        "cairn",
+        "deploy/helm/cairn",
+        "-n",
+        "cairn",
+        "--set",
+        "metrics.port=18431",
+        "--timeout=60s",
+    ]);
+    let ports = c.kubectl_ok(&[
+        "get",
+        "-n",
+        "cairn",
+        "deployment/cairn-operator",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[*].ports[*].containerPort}",
+    ]);
+    assert_eq!(ports, "18431");
     c.helm_ok(&["uninstall", "cairn", "-n", "cairn", "--timeout=60s"]);
     eventually(10, "operator deployment removed", || {
         (!c.kubectl(&["get", "-n", "cairn", "deployment/cairn-operator"])

@@ -102,6 +102,22 @@ fn client_side_apply_and_patches() {
         "{err}"
     );
 
+    // As upstream (evanphx/json-patch): testing a missing path against null passes — the
+    // shape kube-runtime and the operator use to add a first finalizer.
+    c.kubectl_ok(&[
+        "patch", "deploy", "web", "--type", "json", "-p",
+        r#"[{"op":"test","path":"/metadata/finalizers","value":null},{"op":"add","path":"/metadata/finalizers","value":["example.com/f"]}]"#,
+    ]);
+    c.kubectl_ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]);
+
     // Strategic merge: containers merge by name.
     c.kubectl_ok(&[
         "patch",

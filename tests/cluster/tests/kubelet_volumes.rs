@@ -117,3 +117,31 @@ spec:
     c.wait("pod/waits", "jsonpath={.status.phase}=Succeeded", 30);
     assert_eq!(c.ok(&["logs", "waits"]).trim(), "t0k");
 }
+
+#[test]
+fn read_only_root_filesystem_leaves_only_volumes_writable() {
+    let c = Cluster::start();
+    c.create(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: ro}
+spec:
+  nodeName: node-1
+  restartPolicy: Never
+  volumes: [{name: scratch, emptyDir: {}}]
+  containers:
+  - name: main
+    image: test.cairn.dev/host
+    command: [/bin/sh, -c]
+    args:
+    - |
+      touch /tmp/cairn-ro-probe-$HOSTNAME 2>/dev/null && echo root-writable || echo root-read-only
+      touch /scratch/x && echo volume-writable
+    securityContext: {readOnlyRootFilesystem: true}
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+"#,
+    );
+    c.wait("pod/ro", "jsonpath={.status.phase}=Succeeded", 30);
+    assert_eq!(c.ok(&["logs", "ro"]), "root-read-only\nvolume-writable\n");
+}

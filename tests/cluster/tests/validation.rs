@@ -105,6 +105,44 @@ async fn cronjob_events_and_status_bodies() {
         )
         .await;
     assert_eq!(code, 201, "{body}");
+    assert_eq!(body["note"], "hi");
+    // One storage, two APIs: the core/v1 view of the same Event.
+    let (code, core) = c
+        .raw("GET", "/api/v1/namespaces/default/events/e1", None)
+        .await;
+    assert_eq!(code, 200, "{core}");
+    assert_eq!(
+        (
+            core["message"].as_str(),
+            core["reportingComponent"].as_str()
+        ),
+        (Some("hi"), Some("cairn.dev/operator"))
+    );
+    assert_eq!(core["involvedObject"]["name"], "p");
+    let events = c.kubectl_ok(&["get", "events", "-n", "default"]);
+    assert!(events.contains("Started"), "{events}");
+
+    // Label values: at most 63 characters.
+    let long = "x".repeat(64);
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "labels": {"a": long}}});
+    let (code, body) = c
+        .raw("POST", "/api/v1/namespaces/default/configmaps", Some(cm))
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("metadata.labels: Invalid value: \"xxxx"),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("must be no more than 63 characters"),
+        "{body}"
+    );
 
     // Jobs get the controller-uid selector and labels; Services a clusterIP.
     let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},

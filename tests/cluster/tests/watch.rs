@@ -127,6 +127,24 @@ async fn streaming_list_and_selectors() {
     let seen = next_names(&mut stream, "s1").await;
     assert!(seen.contains(&"<init>".to_string()), "{seen:?}");
 
+    // Metadata-only clients (PartialObjectMetadata).
+    let meta = api
+        .list_metadata(&Default::default())
+        .await
+        .expect("list_metadata");
+    assert!(meta
+        .items
+        .iter()
+        .any(|m| m.metadata.name.as_deref() == Some("s1")));
+    let metadata_api: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+        Api::namespaced(c.client(), "default");
+    let mut mw = watcher::watcher(metadata_api, watcher::Config::default()).boxed();
+    let first = tokio::time::timeout(Duration::from_secs(20), mw.try_next())
+        .await
+        .expect("in time")
+        .expect("ok");
+    assert!(matches!(first, Some(Event::Init)), "{first:?}");
+
     // A watch with a label selector: an object leaving the selector is DELETED.
     let list = api.list(&Default::default()).await.expect("list");
     let rv = list.metadata.resource_version.expect("rv");

@@ -47,9 +47,29 @@ pub struct ApiServer {
     pub task: tokio::task::JoinHandle<()>,
 }
 
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// The OwnerReferencesPermissionEnforcement admission plugin (on by default here, as on
+    /// OpenShift; vanilla kube-apiservers do not enable it).
+    pub owner_references_enforcement: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: 0,
+            owner_references_enforcement: true,
+        }
+    }
+}
+
 /// Starts the server: certificates, listener, state files (`kubeconfig`, `ca.crt`,
 /// `admin.token`, `server.url`), garbage collector.
-pub async fn start(dir: &Path, port: u16) -> Result<ApiServer, StartError> {
+pub async fn start(dir: &Path, options: Options) -> Result<ApiServer, StartError> {
+    let port = options.port;
     std::fs::create_dir_all(dir)?;
     tls::generate(dir)?;
     let tls_cfg = tls::server_config(dir)?;
@@ -65,6 +85,7 @@ pub async fn start(dir: &Path, port: u16) -> Result<ApiServer, StartError> {
         faults: faults::Faults::default(),
         ca_pem: ca_pem.clone(),
         dir: dir.to_path_buf(),
+        owner_references_enforcement: options.owner_references_enforcement,
     };
     bootstrap::cluster(&mut st, &ca_pem, &now);
     let shared = Shared::new(st, url.clone(), ca_pem.clone(), dir.to_path_buf());

@@ -25,6 +25,8 @@ pub struct State {
     pub ca_pem: String,
     /// Where pod logs are read from (`<dir>/logs/<ns>/<pod>/<container>.log`).
     pub dir: PathBuf,
+    /// OwnerReferencesPermissionEnforcement on?
+    pub owner_references_enforcement: bool,
 }
 
 /// Shared by every connection.

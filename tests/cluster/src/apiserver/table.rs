@@ -273,6 +273,89 @@ fn builtin_columns(kind: &str) -> Vec<Column> {
                 },
             ),
         ],
+        "Event" => vec![
+            (
+                col(
+                    "Last Seen",
+                    "string",
+                    "",
+                    0,
+                    "Time when this Event was last seen",
+                ),
+                |o| {
+                    let t = [
+                        "/lastTimestamp",
+                        "/deprecatedLastTimestamp",
+                        "/eventTime",
+                        "/metadata/creationTimestamp",
+                    ]
+                    .iter()
+                    .find_map(|p| o.pointer(p).and_then(Value::as_str));
+                    age(t)
+                },
+            ),
+            (
+                col(
+                    "Type",
+                    "string",
+                    "",
+                    0,
+                    "Type of this event (Normal, Warning), new types could be added in the future.",
+                ),
+                |o| o.get("type").cloned().unwrap_or(json!("")),
+            ),
+            (
+                col(
+                    "Reason",
+                    "string",
+                    "",
+                    0,
+                    "Reason why the action was taken.",
+                ),
+                |o| o.get("reason").cloned().unwrap_or(json!("")),
+            ),
+            (
+                col(
+                    "Object",
+                    "string",
+                    "",
+                    0,
+                    "The object that this event is about.",
+                ),
+                |o| {
+                    let r = o
+                        .get("involvedObject")
+                        .or_else(|| o.get("regarding"))
+                        .cloned()
+                        .unwrap_or(json!({}));
+                    let kind = r["kind"].as_str().unwrap_or("").to_lowercase();
+                    json!(format!("{kind}/{}", r["name"].as_str().unwrap_or("")))
+                },
+            ),
+            (
+                col(
+                    "Message",
+                    "string",
+                    "",
+                    0,
+                    "A human-readable description of the status of this operation.",
+                ),
+                |o| {
+                    o.get("message")
+                        .or_else(|| o.get("note"))
+                        .cloned()
+                        .unwrap_or(json!(""))
+                },
+            ),
+        ],
+        "CustomResourceDefinition" => vec![(
+            col("Created At", "date", "", 0, "Time the CRD was created"),
+            |o| {
+                o.pointer("/metadata/creationTimestamp")
+                    .cloned()
+                    .unwrap_or(json!(""))
+            },
+        )],
         "Namespace" => vec![(
             col("Status", "string", "", 0, "The status of the namespace"),
             |o| {
@@ -345,11 +428,14 @@ pub fn table(
                     row.push(f(o));
                 }
             }
-            defs.push(col("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created."));
-            for (row, o) in rows.iter_mut().zip(objects) {
-                row.push(age(o
-                    .pointer("/metadata/creationTimestamp")
-                    .and_then(Value::as_str)));
+            if !matches!(res.kind.as_str(), "Event" | "CustomResourceDefinition") {
+                let d = "CreationTimestamp is a timestamp representing the server time when this object was created.";
+                defs.push(col("Age", "string", "", 0, d));
+                for (row, o) in rows.iter_mut().zip(objects) {
+                    row.push(age(o
+                        .pointer("/metadata/creationTimestamp")
+                        .and_then(Value::as_str)));
+                }
             }
         }
     }

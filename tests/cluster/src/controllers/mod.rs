@@ -7,7 +7,7 @@ pub mod clock;
 mod cronjob;
 mod deployment;
 mod expectations;
-mod informer;
+pub(crate) mod informer;
 mod job;
 mod namespaces;
 mod naming;

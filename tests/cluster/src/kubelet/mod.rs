@@ -17,14 +17,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt as _};
+use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt as _};
 use nix::sys::signal::Signal;
 use tokio::sync::{watch, Notify};
 
+use crate::controllers::informer::Informer;
 use crate::ClusterAccess;
 use env::ServiceEnv;
 use hosts::ServiceAddress;
@@ -53,7 +52,7 @@ pub(crate) struct Context {
     groups: Groups,
     ca_pem: Vec<u8>,
     api_port: u16,
-    services: Store<Service>,
+    services: Informer<Service>,
 }
 
 impl Context {
@@ -70,6 +69,7 @@ impl Context {
     fn service_env(&self, namespace: &str) -> Vec<ServiceEnv> {
         let mut out: Vec<ServiceEnv> = self
             .services
+            .store
             .state()
             .iter()
             .filter(|s| {
@@ -105,6 +105,7 @@ impl Context {
     fn service_addresses(&self) -> Vec<ServiceAddress> {
         let mut out: Vec<ServiceAddress> = self
             .services
+            .store
             .state()
             .iter()
             .filter(|s| {
@@ -144,13 +145,13 @@ pub async fn run(
         .and_then(|p| p.trim_end_matches('/').parse().ok())
         .unwrap_or(443);
     let changed = Arc::new(Notify::new());
-    let (services, services_task) = watch_kind::<Service>(
-        Api::all(client.clone()),
+    let services = Informer::start(
+        Api::<Service>::all(client.clone()),
         watcher::Config::default(),
         changed.clone(),
     );
-    let (pods, pods_task) = watch_kind::<Pod>(
-        Api::all(client.clone()),
+    let pods = Informer::start(
+        Api::<Pod>::all(client.clone()),
         watcher::Config::default(),
         changed.clone(),
     );
@@ -168,10 +169,11 @@ pub async fn run(
         let ctx = ctx.clone();
         async move {
             node::register(&client, &node_name).await;
-            let _ = pods.wait_until_ready().await;
+            pods.ready().await;
             let mut workers: HashMap<String, Worker> = HashMap::new();
             loop {
                 let mine: HashMap<String, Arc<Pod>> = pods
+                    .store
                     .state()
                     .into_iter()
                     .filter(|p| {
@@ -213,8 +215,6 @@ pub async fn run(
         () = dispatch => {}
         () = shutdown => {}
     }
-    services_task.abort();
-    pods_task.abort();
     kill_everything(&ctx.groups).await;
     Ok(())
 }
@@ -230,33 +230,4 @@ async fn kill_everything(groups: &Groups) {
         groups.signal_all(Signal::SIGKILL);
     }
     tracing::info!(left = groups.len(), "kubelet stopped");
-}
-
-/// A reflector of one kind that wakes `changed` on every event.
-fn watch_kind<K>(
-    api: Api<K>,
-    config: watcher::Config,
-    changed: Arc<Notify>,
-) -> (Store<K>, tokio::task::JoinHandle<()>)
-where
-    K: kube::Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, config).default_backoff());
-    let task = tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(e) = stream.next().await {
-            if let Err(e) = e {
-                tracing::debug!(error = %e, "kubelet watch error");
-            }
-            changed.notify_one();
-        }
-    });
-    (store, task)
 }

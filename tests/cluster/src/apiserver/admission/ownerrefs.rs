@@ -18,7 +18,7 @@ fn refs(v: Option<&Value>) -> Vec<Value> {
 
 /// Checks the write; Err(403) as upstream when refused.
 pub fn check(st: &State, w: &Write, old: Option<&Value>, new: &Value) -> Result<(), ApiError> {
-    if w.user.is_master() || w.subresource == "status" {
+    if !st.owner_references_enforcement || w.user.is_master() || w.subresource == "status" {
         return Ok(());
     }
     let before = refs(old);

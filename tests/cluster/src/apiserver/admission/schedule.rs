@@ -126,7 +126,7 @@ pub fn go_duration(s: &str) -> Result<f64, String> {
     while !rest.is_empty() {
         let num_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+            .unwrap_or(rest.len());
         if num_end == 0 {
             return Err(bad());
         }
@@ -149,4 +149,32 @@ pub fn go_duration(s: &str) -> Result<f64, String> {
         rest = &rest[unit_end..];
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn robfig_standard_schedules() {
+        for ok in [
+            "*/5 * * * *",
+            "0 3 * * mon-fri",
+            "@every 5s",
+            "@every 1h30m",
+            "@daily",
+            "TZ=UTC 0 * * * *",
+        ] {
+            assert_eq!(parse_error(ok), None, "{ok}");
+        }
+        assert_eq!(
+            parse_error("61 * * * *").as_deref(),
+            Some("end of range (61) above maximum (59): 61")
+        );
+        assert_eq!(
+            parse_error("* * *").as_deref(),
+            Some("expected exactly 5 fields, found 3: [* * *]")
+        );
+        assert!(parse_error("@every 5").is_some_and(|e| e.contains("missing unit")));
+    }
 }

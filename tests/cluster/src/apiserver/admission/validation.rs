@@ -52,9 +52,80 @@ fn s<'a>(v: &'a Value, p: &str) -> &'a str {
     v.pointer(p).and_then(Value::as_str).unwrap_or("")
 }
 
+const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+fn is_label_value(v: &str) -> bool {
+    v.is_empty()
+        || (v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// Label keys and values, and the total size of annotations (upstream's ObjectMeta rules).
+fn metadata(new: &Value) -> Vec<Cause> {
+    let mut errs = Vec::new();
+    if let Some(labels) = new.pointer("/metadata/labels").and_then(Value::as_object) {
+        for (k, v) in labels {
+            let (prefix, name) = k.rsplit_once('/').map_or(("", k.as_str()), |(p, n)| (p, n));
+            let key = Value::String(k.clone());
+            if name.is_empty() || name.len() > 63 || !is_label_value(name) {
+                let why = if name.len() > 63 {
+                    "name part must be no more than 63 characters"
+                } else {
+                    QUALIFIED_NAME_MSG
+                };
+                errs.push(Cause::invalid("metadata.labels", &key, why));
+            } else if !prefix.is_empty() && !is_subdomain(prefix) {
+                errs.push(Cause::invalid(
+                    "metadata.labels",
+                    &key,
+                    &format!("prefix part {DNS1123_SUBDOMAIN_MSG}"),
+                ));
+            }
+            let val = v.as_str().unwrap_or("");
+            let shown = Value::String(val.into());
+            if val.len() > 63 {
+                errs.push(Cause::invalid(
+                    "metadata.labels",
+                    &shown,
+                    "must be no more than 63 characters",
+                ));
+            } else if !is_label_value(val) {
+                errs.push(Cause::invalid("metadata.labels", &shown, LABEL_VALUE_MSG));
+            }
+        }
+    }
+    if let Some(ann) = new
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
+        let total: usize = ann
+            .iter()
+            .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+            .sum();
+        if total > 262_144 {
+            errs.push(Cause::new(
+                "FieldValueTooLong",
+                "metadata.annotations",
+                "Too long: must have at most 262144 bytes",
+            ));
+        }
+    }
+    errs
+}
+
 /// Kind-specific validation of the new object.
 pub fn validate(st: &State, w: &Write, old: Option<&Value>, new: &Value) -> Vec<Cause> {
     let _ = st;
+    let mut errs = metadata(new);
+    errs.extend(kind_rules(w, old, new));
+    errs
+}
+
+fn kind_rules(w: &Write, old: Option<&Value>, new: &Value) -> Vec<Cause> {
     match (w.res.group.as_str(), w.res.kind.as_str()) {
         ("events.k8s.io", "Event") if old.is_none() => events_v1(new),
         ("", "Event") if old.is_none() => core_event(new),

@@ -108,6 +108,7 @@ async fn inner(
         ("watch", _) => watch::serve(shared, ctx, res, rp, hit).await,
         ("list", _) => read::list(&shared, &ctx, &res, &rp, &hit),
         ("get", "log") => subresources::log(shared, ctx, rp).await,
+        ("get" | "update" | "patch", "scale") => subresources::scale(&shared, &ctx, &res, &rp),
         ("get", _) => read::get(&shared, &ctx, &res, &rp),
         ("create", "token") => subresources::token(&shared, &ctx, &rp),
         ("create", "binding") => subresources::binding(&shared, &ctx, &res, &rp),
@@ -154,6 +155,19 @@ pub fn present(obj: &Value, res: &Resource, version: &str) -> Value {
     o["apiVersion"] = json!(res.api_version(version));
     o["kind"] = json!(res.kind);
     o
+}
+
+/// Does the client ask for `meta.k8s.io/v1` PartialObjectMetadata (metadata-only clients)?
+pub fn wants_metadata(ctx: &Ctx) -> bool {
+    ctx.accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=PartialObjectMetadata"))
+}
+
+/// The PartialObjectMetadata of an object.
+pub fn partial(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
 }
 
 /// The body as JSON (YAML accepted for apply patches and YAML content types).

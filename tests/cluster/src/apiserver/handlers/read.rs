@@ -46,6 +46,9 @@ pub fn get(
             ),
         ));
     }
+    if super::wants_metadata(ctx) {
+        return Ok(json(200, &super::partial(&obj)));
+    }
     Ok(json(200, &obj))
 }
 
@@ -131,6 +134,18 @@ pub fn list(
         );
         t["metadata"] = meta;
         return Ok(json(200, &t));
+    }
+    if super::wants_metadata(ctx) {
+        let items: Vec<Value> = items.iter().map(super::partial).collect();
+        return Ok(json(
+            200,
+            &json!({
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": meta,
+                "items": items,
+            }),
+        ));
     }
     Ok(json(
         200,

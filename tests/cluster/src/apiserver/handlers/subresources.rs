@@ -310,8 +310,15 @@ pub async fn log(
         .join(&rp.name)
         .join(file);
     let Ok(content) = tokio::fs::read(&path).await else {
+        let waiting = pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .and_then(|cs| cs.iter().find(|c| c["name"] == container.as_str()))
+            .and_then(|c| c.pointer("/state/waiting/reason"))
+            .and_then(Value::as_str)
+            .unwrap_or("ContainerCreating");
         return Err(ApiError::bad_request(format!(
-            "container {container:?} in pod {:?} is waiting to start: ContainerCreating",
+            "container {container:?} in pod {:?} is waiting to start: {waiting}",
             rp.name
         )));
     };
@@ -384,4 +391,94 @@ pub async fn log(
         .header("Content-Type", "text/plain")
         .body(StreamBody::new(stream).boxed())
         .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The `autoscaling/v1 Scale` of a Deployment, ReplicaSet or StatefulSet.
+fn scale_of(obj: &Value) -> Value {
+    let m = &obj["metadata"];
+    let selector = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|l| {
+            l.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": m["name"], "namespace": m["namespace"], "uid": m["uid"],
+            "resourceVersion": m["resourceVersion"], "creationTimestamp": m["creationTimestamp"],
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+/// GET, PUT or PATCH (merge/JSON) of `<resource>/<name>/scale`: reads and sets `spec.replicas`.
+pub fn scale(
+    shared: &Shared,
+    ctx: &Ctx,
+    res: &Resource,
+    rp: &ResourcePath,
+) -> Result<Response<Body>, ApiError> {
+    let gr = res.gr();
+    let mut st = shared.lock();
+    let mut obj = st
+        .store
+        .get(&gr, &rp.namespace, &rp.name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&Subject::new(&res.group, &res.plural, &rp.name)))?;
+    let current = scale_of(&obj);
+    if ctx.method == hyper::Method::GET {
+        return Ok(json(200, &current));
+    }
+    let wanted = if ctx.method == hyper::Method::PUT {
+        body_json(ctx)?
+    } else {
+        let patch: Value = serde_json::from_slice(&ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+        let mut s = current.clone();
+        match crate::apiserver::patch::PatchType::of(&ctx.content_type) {
+            Some(crate::apiserver::patch::PatchType::Json) => {
+                crate::apiserver::patch::json_patch(&mut s, &patch)?
+            }
+            _ => crate::apiserver::patch::merge_patch(&mut s, &patch),
+        }
+        s
+    };
+    if let Some(rv) = wanted
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+    {
+        if !rv.is_empty()
+            && Some(rv)
+                != current
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+        {
+            return Err(ApiError::stale(&Subject::new(
+                &res.group,
+                &res.plural,
+                &rp.name,
+            )));
+        }
+    }
+    let replicas = wanted
+        .pointer("/spec/replicas")
+        .cloned()
+        .unwrap_or(json!(0));
+    if obj.pointer("/spec/replicas") != Some(&replicas) {
+        obj["spec"]["replicas"] = replicas;
+        let g = obj
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        obj["metadata"]["generation"] = json!(g + 1);
+        obj = st.store.put(&gr, obj);
+    }
+    Ok(json(200, &scale_of(&obj)))
 }

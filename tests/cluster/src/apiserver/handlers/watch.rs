@@ -83,6 +83,7 @@ pub async fn serve(
         .and_then(|t| t.parse::<u64>().ok())
         .unwrap_or(1800);
     let table_mode = ctx.wants_table();
+    let metadata_mode = super::wants_metadata(&ctx);
     let rv_param = ctx.q("resourceVersion").unwrap_or("").to_string();
     let mut initial: Vec<Value> = Vec::new();
     let mut drop_watches = shared.drop_watches.subscribe();
@@ -146,7 +147,12 @@ pub async fn serve(
     let bookmark_every = Duration::from_secs(shared.bookmark_secs.max(1));
     tokio::spawn(async move {
         let encode = |v: &Value| -> Bytes {
-            let v = if table_mode {
+            let v = if metadata_mode
+                && v["object"].get("kind") != Some(&json!("Status"))
+                && v["type"] != "BOOKMARK"
+            {
+                json!({"type": v["type"], "object": super::partial(&v["object"])})
+            } else if table_mode {
                 as_table(v, &res2, &version)
             } else {
                 v.clone()

@@ -1,12 +1,23 @@
 //! Decoding of `application/vnd.kubernetes.protobuf` request bodies for the kinds kubectl's
 //! imperative commands send that way (`create namespace|secret|serviceaccount|configmap|token|
-//! role|rolebinding|clusterrole|clusterrolebinding`, `auth can-i|whoami`) and helm's
-//! DeleteOptions. The envelope is `k8s\0` + `runtime.Unknown`; the field numbers are those of
-//! the upstream `generated.proto` files. Other kinds are refused with 415 (their bodies are JSON from
-//! every other client: kubectl apply, helm, kube-rs).
+//! role|rolebinding|clusterrole|clusterrolebinding|deployment|job|cronjob`, `auth can-i|whoami`)
+//! and helm's DeleteOptions. The envelope is `k8s\0` + `runtime.Unknown`; the field numbers are
+//! those of the upstream `generated.proto` files. A non-empty field outside these tables is
+//! refused with 415, never dropped; other clients (kubectl apply, helm, kube-rs) send JSON.
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+
+/// Non-pointer Go fields with `omitempty`: their zero values are not sent in JSON either.
+const OMIT_ZERO: &[&str] = &[
+    "generation",
+    "hostPort",
+    "stdin",
+    "stdinOnce",
+    "tty",
+    "minReadySeconds",
+    "paused",
+];
 
 /// How a field decodes.
 #[derive(Clone, Copy)]
@@ -156,6 +167,99 @@ fn fields(msg: &str) -> &'static [Field] {
             (5, "dryRun", Str, true),
         ],
         "Preconditions" => &[(1, "uid", Str, false), (2, "resourceVersion", Str, false)],
+        "Deployment" => &[
+            (1, "metadata", Msg("ObjectMeta"), false),
+            (2, "spec", Msg("DeploymentSpec"), false),
+        ],
+        "Job" => &[
+            (1, "metadata", Msg("ObjectMeta"), false),
+            (2, "spec", Msg("JobSpec"), false),
+        ],
+        "CronJob" => &[
+            (1, "metadata", Msg("ObjectMeta"), false),
+            (2, "spec", Msg("CronJobSpec"), false),
+        ],
+        "DeploymentSpec" => &[
+            (1, "replicas", Int, false),
+            (2, "selector", Msg("LabelSelector"), false),
+            (3, "template", Msg("PodTemplateSpec"), false),
+            (4, "strategy", Msg("DeploymentStrategy"), false),
+            (5, "minReadySeconds", Int, false),
+            (6, "revisionHistoryLimit", Int, false),
+            (7, "paused", Bool, false),
+            (9, "progressDeadlineSeconds", Int, false),
+        ],
+        "DeploymentStrategy" => &[(1, "type", Str, false)],
+        "JobSpec" => &[
+            (1, "parallelism", Int, false),
+            (2, "completions", Int, false),
+            (3, "activeDeadlineSeconds", Int, false),
+            (4, "selector", Msg("LabelSelector"), false),
+            (5, "manualSelector", Bool, false),
+            (6, "template", Msg("PodTemplateSpec"), false),
+            (7, "backoffLimit", Int, false),
+            (8, "ttlSecondsAfterFinished", Int, false),
+            (9, "completionMode", Str, false),
+            (10, "suspend", Bool, false),
+        ],
+        "CronJobSpec" => &[
+            (1, "schedule", Str, false),
+            (2, "startingDeadlineSeconds", Int, false),
+            (3, "concurrencyPolicy", Str, false),
+            (4, "suspend", Bool, false),
+            (5, "jobTemplate", Msg("JobTemplateSpec"), false),
+            (6, "successfulJobsHistoryLimit", Int, false),
+            (7, "failedJobsHistoryLimit", Int, false),
+            (8, "timeZone", Str, false),
+        ],
+        "JobTemplateSpec" => &[
+            (1, "metadata", Msg("ObjectMeta"), false),
+            (2, "spec", Msg("JobSpec"), false),
+        ],
+        "LabelSelector" => &[(1, "matchLabels", MapStr, false)],
+        "PodTemplateSpec" => &[
+            (1, "metadata", Msg("ObjectMeta"), false),
+            (2, "spec", Msg("PodSpec"), false),
+        ],
+        "PodSpec" => &[
+            (2, "containers", Msg("Container"), true),
+            (3, "restartPolicy", Str, false),
+            (4, "terminationGracePeriodSeconds", Int, false),
+            (5, "activeDeadlineSeconds", Int, false),
+            (6, "dnsPolicy", Str, false),
+            (7, "nodeSelector", MapStr, false),
+            (8, "serviceAccountName", Str, false),
+            (9, "serviceAccount", Str, false),
+            (10, "nodeName", Str, false),
+            (15, "imagePullSecrets", Msg("LocalObjectReference"), true),
+            (19, "schedulerName", Str, false),
+            (20, "initContainers", Msg("Container"), true),
+            (21, "automountServiceAccountToken", Bool, false),
+            (30, "enableServiceLinks", Bool, false),
+        ],
+        "Container" => &[
+            (1, "name", Str, false),
+            (2, "image", Str, false),
+            (3, "command", Str, true),
+            (4, "args", Str, true),
+            (5, "workingDir", Str, false),
+            (6, "ports", Msg("ContainerPort"), true),
+            (7, "env", Msg("EnvVar"), true),
+            (13, "terminationMessagePath", Str, false),
+            (14, "imagePullPolicy", Str, false),
+            (16, "stdin", Bool, false),
+            (17, "stdinOnce", Bool, false),
+            (18, "tty", Bool, false),
+            (20, "terminationMessagePolicy", Str, false),
+        ],
+        "ContainerPort" => &[
+            (1, "name", Str, false),
+            (2, "hostPort", Int, false),
+            (3, "containerPort", Int, false),
+            (4, "protocol", Str, false),
+            (5, "hostIP", Str, false),
+        ],
+        "EnvVar" => &[(1, "name", Str, false), (2, "value", Str, false)],
         "Unknown" => &[
             (1, "typeMeta", Msg("TypeMeta"), false),
             (2, "raw", Bytes, false),
@@ -229,12 +333,29 @@ fn parse(b: &[u8]) -> Result<Vec<(u64, Wire<'_>)>, ProtoError> {
     Ok(out)
 }
 
+/// Is this (possibly nested) message made only of empty and zero fields?
+fn all_zero(b: &[u8]) -> bool {
+    b.is_empty()
+        || parse(b).is_ok_and(|fs| {
+            fs.iter().all(|(_, w)| match w {
+                Wire::Varint(n) => *n == 0,
+                Wire::Bytes(inner) => all_zero(inner),
+            })
+        })
+}
+
 fn decode(msg: &str, b: &[u8]) -> Result<Value, ProtoError> {
     let table = fields(msg);
     let mut obj = Map::new();
     for (num, w) in parse(b)? {
         let Some((_, name, t, repeated)) = table.iter().find(|f| f.0 == num) else {
-            continue;
+            // Go writes empty messages and zero values of fields this table lacks: harmless.
+            // Anything else would be lost silently, so the body is refused instead.
+            match w {
+                Wire::Bytes(b) if all_zero(b) => continue,
+                Wire::Varint(0) => continue,
+                _ => return Err(ProtoError::Unsupported(format!("{msg} (field {num})"))),
+            }
         };
         let v = match (t, &w) {
             (T::Str, Wire::Bytes(s)) => json!(String::from_utf8_lossy(s)),
@@ -271,7 +392,10 @@ fn decode(msg: &str, b: &[u8]) -> Result<Value, ProtoError> {
             _ => return Err(ProtoError::Invalid("field of the wrong wire type")),
         };
         // Go marshals empty scalars that JSON would omit.
-        if !*repeated && (v == json!("") || v.is_null() || (*name == "generation" && v == json!(0)))
+        if !*repeated
+            && (v == json!("")
+                || v.is_null()
+                || (OMIT_ZERO.contains(name) && (v == json!(0) || v == json!(false))))
         {
             continue;
         }

@@ -199,3 +199,80 @@ pub fn merge(live: &mut Value, applied: &Value, path: &mut Vec<String>, types: &
     }
     *live = applied.clone();
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::apiserver::patch::listtypes::Builtin;
+
+    fn deploy(port: u16, label: Option<&str>) -> Value {
+        image(port, label, "i")
+    }
+
+    fn image(port: u16, label: Option<&str>, image: &str) -> Value {
+        let mut d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "op", "image": image, "ports": [{"name": "http", "containerPort": port}]}]}}}});
+        if let Some(l) = label {
+            d["metadata"]["labels"] = json!({l: "1"});
+        }
+        d
+    }
+
+    fn req<'a>(applied: &'a Value, manager: &'a str, force: bool) -> ApplyRequest<'a> {
+        ApplyRequest {
+            applied,
+            manager,
+            force,
+            subresource: "",
+            part: Part::Main,
+            now: "t",
+        }
+    }
+
+    #[test]
+    fn reapply_replaces_a_list_map_item_and_keeps_its_parent() {
+        let t = Builtin("Deployment");
+        let live = apply(None, &req(&deploy(8080, Some("a")), "m", false), &t).expect("create");
+        // managedFields round-trip through JSON between the two applies.
+        let out = apply(Some(&live), &req(&deploy(9090, None), "m", false), &t).expect("apply");
+        let cs = out
+            .pointer("/spec/template/spec/containers")
+            .and_then(Value::as_array)
+            .expect("containers");
+        assert_eq!(cs.len(), 1, "{out}");
+        assert_eq!(
+            cs[0]["ports"],
+            json!([{"name": "http", "containerPort": 9090}])
+        );
+        assert!(
+            out.pointer("/metadata/labels/a").is_none(),
+            "label no longer applied is removed"
+        );
+    }
+
+    #[test]
+    fn conflicts_unless_forced_and_shared_when_equal() {
+        let t = Builtin("Deployment");
+        let live = apply(None, &req(&deploy(8080, None), "a", false), &t).expect("create");
+        let same = apply(Some(&live), &req(&deploy(8080, None), "b", false), &t)
+            .expect("same value: shared");
+        let err = apply(Some(&same), &req(&image(8080, None, "j"), "b", false), &t)
+            .expect_err("conflict");
+        assert_eq!(err.code, 409);
+        assert!(
+            err.message.starts_with("Apply failed with"),
+            "{}",
+            err.message
+        );
+        apply(Some(&same), &req(&image(8080, None, "j"), "b", true), &t).expect("forced");
+    }
+
+    #[test]
+    fn fields_v1_round_trips() {
+        let v = json!({"f:metadata": {"f:labels": {"f:a": {}}}, "f:spec": {"f:list": {"k:{\"name\":\"x\"}": {".": {}, "f:name": {}}}}});
+        assert_eq!(FieldSet::from_json(&v).to_json(), v);
+    }
+}

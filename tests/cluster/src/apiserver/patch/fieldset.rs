@@ -41,23 +41,15 @@ const UNTRACKED_META: &[&str] = &[
 ];
 
 impl FieldSet {
-    /// Parses a `fieldsV1` object.
+    /// Parses a `fieldsV1` object (`{}` is a member; `"."` marks the node itself).
     pub fn from_json(v: &Value) -> Self {
         let mut s = FieldSet::default();
         if let Some(m) = v.as_object() {
             for (k, child) in m {
-                if k == "." {
-                    continue;
-                }
-                let sub = FieldSet::from_json(child);
-                let is_member = child
-                    .as_object()
-                    .is_some_and(|o| o.is_empty() || o.contains_key("."));
-                if is_member {
+                if k == "." || child.as_object().is_none_or(|o| o.is_empty()) {
                     s.members.insert(k.clone());
-                }
-                if !sub.is_empty() {
-                    s.children.insert(k.clone(), sub);
+                } else {
+                    s.children.insert(k.clone(), FieldSet::from_json(child));
                 }
             }
         }
@@ -67,16 +59,13 @@ impl FieldSet {
     /// The `fieldsV1` JSON.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        let keys: BTreeSet<&String> = self.members.iter().chain(self.children.keys()).collect();
-        for k in keys {
-            let mut v = match self.children.get(k) {
-                Some(c) => c.to_json(),
-                None => json!({}),
-            };
-            if self.children.contains_key(k) && self.members.contains(k) {
-                v[".".to_string()] = json!({});
+        for k in &self.members {
+            m.insert(k.clone(), json!({}));
+        }
+        for (k, c) in &self.children {
+            if !c.is_empty() {
+                m.insert(k.clone(), c.to_json());
             }
-            m.insert(k.clone(), v);
         }
         Value::Object(m)
     }

@@ -42,20 +42,40 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     json_patch::merge(target, patch);
 }
 
-/// RFC 6902 JSON patch; a failure is upstream's 422 (a generic server response whose cause
-/// carries the patch library's message).
+/// RFC 6902 JSON patch with upstream's (evanphx/json-patch) semantics: a `test` of a missing
+/// path against `null` passes (kube-runtime's finalizer patches rely on it). A failure is
+/// upstream's 422 (a generic server response whose cause carries the patch library's
+/// message).
 pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), ApiError> {
     let ops: json_patch::Patch = serde_json::from_value(patch.clone())
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-    json_patch::patch(target, &ops).map_err(|e| {
-        let cause = match e.kind {
-            json_patch::PatchErrorKind::TestFailed => format!("testing value {} failed: test failed", e.path),
-            _ => format!("{} operation does not apply: doc is missing path: {}: missing value", op_name(&ops, e.operation), e.path),
-        };
-        let mut err = ApiError::new(422, "Invalid", "the server rejected our request due to an error in our request");
-        err.details = Some(serde_json::json!({"causes": [{"reason": "UnexpectedServerResponse", "message": cause}]}));
-        err
-    })
+    for (i, op) in ops.0.iter().enumerate() {
+        if let json_patch::PatchOperation::Test(t) = op {
+            if t.value.is_null() && target.pointer(t.path.as_str()).is_none() {
+                continue;
+            }
+        }
+        json_patch::patch(target, std::slice::from_ref(op)).map_err(|e| {
+            let cause = match e.kind {
+                json_patch::PatchErrorKind::TestFailed => {
+                    format!("testing value {} failed: test failed", e.path)
+                }
+                _ => format!(
+                    "{} operation does not apply: doc is missing path: {}: missing value",
+                    op_name(&ops, i),
+                    e.path
+                ),
+            };
+            let mut err = ApiError::new(
+                422,
+                "Invalid",
+                "the server rejected our request due to an error in our request",
+            );
+            err.details = Some(serde_json::json!({"causes": [{"reason": "UnexpectedServerResponse", "message": cause}]}));
+            err
+        })?;
+    }
+    Ok(())
 }
 
 fn op_name(ops: &json_patch::Patch, i: usize) -> &'static str {

@@ -232,3 +232,42 @@ fn supported(kind: &str, field: &str) -> bool {
     };
     extra.contains(&field)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn label_selector_operators() {
+        let o = json!({"metadata": {"labels": {"app": "web", "tier": "front"}}});
+        for (sel, want) in [
+            ("app=web", true),
+            ("app==web,tier!=back", true),
+            ("app in (db, web)", true),
+            ("app notin (web)", false),
+            ("tier", true),
+            ("!tier", false),
+            ("!missing,app", true),
+        ] {
+            assert_eq!(
+                LabelSelector::parse(sel).expect(sel).matches(&o),
+                want,
+                "{sel}"
+            );
+        }
+    }
+
+    #[test]
+    fn field_selectors_are_checked_per_kind() {
+        let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "node-1"}, "status": {"phase": "Running"}});
+        assert!(
+            FieldSelector::parse("spec.nodeName=node-1,status.phase!=Failed", "Pod")
+                .expect("ok")
+                .matches(&pod)
+        );
+        let err = FieldSelector::parse("spec.nodeName=x", "ConfigMap").expect_err("unsupported");
+        assert_eq!(err.message, "field label not supported: spec.nodeName");
+    }
+}

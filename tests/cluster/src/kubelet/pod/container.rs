@@ -107,6 +107,11 @@ pub async fn start(
         hosts: hosts_path,
         hostname,
         identity: identity.clone(),
+        read_only_root: container
+            .security_context
+            .as_ref()
+            .and_then(|s| s.read_only_root_filesystem)
+            == Some(true),
     };
     let log = ctx.layout.log(&ns, &name, &container.name);
     if restart_count > 0 && log.exists() {

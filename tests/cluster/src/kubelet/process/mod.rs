@@ -42,6 +42,22 @@ pub struct Launch {
     pub hostname: String,
     /// Who runs it.
     pub identity: Identity,
+    /// `readOnlyRootFilesystem`: / read-only in the container's mount namespace.
+    pub read_only_root: bool,
+}
+
+/// The script line creating the mount point of `m` (a directory, or a file for a file).
+fn mount_point(m: &BindMount) -> String {
+    let dst = quote(&m.target.to_string_lossy());
+    if m.source.is_dir() {
+        format!("mkdir -p {dst}\n")
+    } else {
+        let parent = m.target.parent().unwrap_or(Path::new("/"));
+        format!(
+            "mkdir -p {}; [ -e {dst} ] || : > {dst}\n",
+            quote(&parent.to_string_lossy())
+        )
+    }
 }
 
 /// Single-quotes `s` for sh.
@@ -60,30 +76,40 @@ impl Launch {
             target: "/etc/hosts".into(),
             read_only: true,
         });
+        let nested = |t: &Path| {
+            mounts
+                .iter()
+                .any(|o| o.target != t && t.starts_with(&o.target))
+        };
+        // Mount points inside a volume are made once their parent is mounted.
+        for m in mounts.iter().filter(|m| !nested(&m.target)) {
+            s.push_str(&mount_point(m));
+        }
+        let workdir = quote(&self.working_dir);
+        if !nested(Path::new(&self.working_dir)) {
+            let _ = writeln!(s, "mkdir -p {workdir}");
+        }
         for m in &mounts {
+            if nested(&m.target) {
+                s.push_str(&mount_point(m));
+            }
             let (src, dst) = (
                 quote(&m.source.to_string_lossy()),
                 quote(&m.target.to_string_lossy()),
             );
-            if m.source.is_dir() {
-                let _ = writeln!(s, "mkdir -p {dst}");
-            } else {
-                let parent = m.target.parent().unwrap_or(Path::new("/"));
-                let _ = writeln!(
-                    s,
-                    "mkdir -p {}; [ -e {dst} ] || : > {dst}",
-                    quote(&parent.to_string_lossy())
-                );
-            }
             let _ = writeln!(s, "mount --bind {src} {dst}");
             if m.read_only {
                 let _ = writeln!(s, "mount -o remount,bind,ro {dst}");
             }
         }
+        if self.read_only_root {
+            // Last, so the binds above (whose sources are on /) stay writable; the flag is
+            // that of this namespace's copy of /: the host's / stays writable.
+            s.push_str("mount -o remount,bind,ro /\n");
+        }
         let _ = writeln!(
             s,
-            "mkdir -p {0}; cd {0}; unset OLDPWD",
-            quote(&self.working_dir)
+            "mkdir -p {workdir} 2>/dev/null || true; cd {workdir}; unset OLDPWD"
         );
         let mut exec = String::from("exec");
         let id = &self.identity;
@@ -166,6 +192,7 @@ mod tests {
             hosts: "/c/hosts".into(),
             hostname: "pod-1".into(),
             identity,
+            read_only_root: true,
         }
     }
 
@@ -186,6 +213,11 @@ mod tests {
         assert!(s.contains("hostname 'pod-1'\n"));
         assert!(s.contains("mount --bind '/nonexistent-src' '/etc/x.conf'\nmount -o remount,bind,ro '/etc/x.conf'\n"));
         assert!(s.contains("mount --bind '/c/hosts' '/etc/hosts'\n"));
+        let ro = s
+            .find("mount -o remount,bind,ro /\n")
+            .expect("read-only root");
+        assert!(s.find("mkdir -p '/etc'").expect("mount point") < ro, "{s}");
+        assert!(s.rfind("mount --bind").expect("binds") < ro, "{s}");
         assert!(s.ends_with("exec setpriv --reuid=65532 --regid=65532 --clear-groups -- '/bin/cairn' 'it'\\''s'\n"), "{s}");
         let root = launch(Identity {
             uid: 0,
