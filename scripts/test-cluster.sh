@@ -5,7 +5,7 @@
 #   bash scripts/test-cluster.sh up DIR     # prints `export KUBECONFIG=DIR/kubeconfig`
 #   bash scripts/test-cluster.sh down DIR
 # Env: CAIRN_TEST_CLUSTER_BIN, CAIRN_BIN (binaries to use instead of building them),
-#      CARGO_TARGET_DIR (where to build them; default /work/target-cluster or ./target),
+#      CARGO_TARGET_DIR (where to build them; default ./target),
 #      CAIRN_TEST_CLUSTER_READY_SECS (bound of the readiness wait, default 60).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,10 +33,8 @@ up() {
   mkdir -p "$dir/bin"
   ln -sf "$tools/kubectl" "$dir/bin/kubectl"
   ln -sf "$tools/helm" "$dir/bin/helm"
-  local target="${CARGO_TARGET_DIR:-}"
-  if [ -z "$target" ]; then
-    if [ -d /work/target-cluster ]; then target=/work/target-cluster; else target="$PWD/target"; fi
-  fi
+  # The workspace's own build (what `cargo build`/`cargo test` wrote), never another tree's.
+  local target="${CARGO_TARGET_DIR:-$PWD/target}"
   local server_bin="${CAIRN_TEST_CLUSTER_BIN:-$target/debug/cairn-test-cluster}"
   local cairn_bin="${CAIRN_BIN:-$target/debug/cairn}"
   if [ ! -x "$server_bin" ]; then

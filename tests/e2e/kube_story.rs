@@ -9,6 +9,8 @@ use anyhow::Result;
 use cairn_testkit::{MariaDb, Restic};
 use std::time::Duration;
 
+/// The user Cairn's image runs as (deploy/Dockerfile).
+const IMAGE_UID: u32 = 65532;
 /// Bound of each step of the story (a debug build in a busy CI machine).
 const STEP: Duration = Duration::from_secs(240);
 
@@ -76,6 +78,9 @@ fn kube_backup_and_restore_story_through_the_operator() -> Result<()> {
     let cluster = Cluster::up()?;
     let backups = cluster.dir.path().join("backups");
     std::fs::create_dir_all(&backups)?;
+    // Cairn's pods run as the image's user (65532), as a kubelet runs them: the host
+    // directory behind the local BackupStorage must be theirs to write.
+    std::os::unix::fs::chown(&backups, Some(IMAGE_UID), Some(IMAGE_UID))?;
 
     // 1. The chart: CRDs, RBAC, the operator Deployment (its pods run this build's binary).
     let mount = format!(
