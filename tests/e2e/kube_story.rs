@@ -103,18 +103,13 @@ fn kube_backup_and_restore_story_through_the_operator() -> Result<()> {
         &metrics,
         "--set",
         &mount,
-        "--wait",
-        "--timeout",
-        "180s",
     ])?;
-    cluster.kubectl(&[
-        "rollout",
-        "status",
-        "deployment/cairn-operator",
-        "-n",
-        "cairn-system",
-        "--timeout=180s",
-    ])?;
+    cluster.wait("the operator to be ready", STEP, || {
+        let deployments = cluster.items("deployments", "cairn-system")?;
+        Ok(deployments
+            .iter()
+            .any(|d| d["status"]["readyReplicas"].as_i64() == Some(1)))
+    })?;
 
     // 2. The user's manifests, in a namespace the operator does not run in.
     cluster.kubectl(&["create", "namespace", NS])?;

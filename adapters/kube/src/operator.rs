@@ -13,7 +13,7 @@ use cairn_core::api::{
 };
 use chrono::Utc;
 use futures::stream::{self, BoxStream};
-use futures::{Future, StreamExt};
+use futures::{Future, StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::runtime::controller::Action;
@@ -187,7 +187,17 @@ where
     let changes = reflector::reflector(writer, lean_watcher(api, cfg))
         .default_backoff()
         .touched_objects()
-        .filter_map(|r| async move { r.ok().map(|_| ()) })
+        .filter_map(|r| async move {
+            match r {
+                Ok(_) => Some(()),
+                Err(e) => {
+                    // A kind whose list keeps failing (an object that does not parse, a
+                    // missing permission) never syncs: say which and why.
+                    warn!(kind = %K::kind(&()), error = %e, "watch failed; retrying with backoff");
+                    None
+                }
+            }
+        })
         .boxed();
     (reader, changes)
 }
@@ -212,7 +222,10 @@ where
     let (reader, writer) = reflector::store();
     let stream = reflector::reflector(writer, lean_watcher(api, watcher::Config::default()))
         .default_backoff()
-        .applied_objects();
+        .applied_objects()
+        .inspect_err(
+            |e| warn!(kind = %K::kind(&()), error = %e, "watch failed; retrying with backoff"),
+        );
     Controller::for_stream(stream, reader)
 }
 
