@@ -9,14 +9,12 @@ use anyhow::Result;
 use cairn_testkit::{MariaDb, Restic};
 use std::time::Duration;
 
-/// The user Cairn's image runs as (deploy/Dockerfile).
-const IMAGE_UID: u32 = 65532;
 /// Bound of each step of the story (a debug build in a busy CI machine).
-const STEP: Duration = Duration::from_secs(240);
+pub const STEP: Duration = Duration::from_secs(240);
 
 /// The user's manifests: namespace, Secrets, a Service and AppBinding for the database,
 /// a local BackupStorage on a host directory, retention, and the BackupConfiguration.
-fn manifests(db: &MariaDb, backups: &std::path::Path) -> String {
+pub fn manifests(db: &MariaDb, backups: &std::path::Path, session_extra: &str) -> String {
     let port = db.port();
     let password = db.password();
     let user = db.user();
@@ -31,7 +29,7 @@ fn manifests(db: &MariaDb, backups: &std::path::Path) -> String {
             backend: "local",
             directory: "/demo",
         }],
-        "",
+        session_extra,
     );
     format!(
         r#"apiVersion: v1
@@ -76,44 +74,14 @@ fn kube_backup_and_restore_story_through_the_operator() -> Result<()> {
     )?;
     let before = db.checksum_table("shop", "items")?;
     let cluster = Cluster::up()?;
-    let backups = cluster.dir.path().join("backups");
-    std::fs::create_dir_all(&backups)?;
-    // Cairn's pods run as the image's user (65532), as a kubelet runs them: the host
-    // directory behind the local BackupStorage must be theirs to write.
-    std::os::unix::fs::chown(&backups, Some(IMAGE_UID), Some(IMAGE_UID))?;
+    let backups = cluster.backups_dir()?;
 
     // 1. The chart: CRDs, RBAC, the operator Deployment (its pods run this build's binary).
-    let mount = format!(
-        "extraVolumes[0].name=backups,extraVolumes[0].hostPath.path={b},\
-         extraVolumeMounts[0].name=backups,extraVolumeMounts[0].mountPath={b}",
-        b = backups.display()
-    );
-    // Pods share the host's network here: the operator's metrics port must be free.
-    let metrics = format!("metrics.port={}", free_port()?);
-    cluster.helm(&[
-        "install",
-        "cairn",
-        &format!("{}/deploy/helm/cairn", env!("CARGO_MANIFEST_DIR")),
-        "--namespace",
-        "cairn-system",
-        "--create-namespace",
-        "--set",
-        "replicas=1",
-        "--set",
-        &metrics,
-        "--set",
-        &mount,
-    ])?;
-    cluster.wait("the operator to be ready", STEP, || {
-        let deployments = cluster.items("deployments", "cairn-system")?;
-        Ok(deployments
-            .iter()
-            .any(|d| d["status"]["readyReplicas"].as_i64() == Some(1)))
-    })?;
+    cluster.install_operator(&backups)?;
 
     // 2. The user's manifests, in a namespace the operator does not run in.
     cluster.kubectl(&["create", "namespace", NS])?;
-    cluster.apply(&manifests(&db, &backups))?;
+    cluster.apply(&manifests(&db, &backups, ""))?;
 
     // 3. The storage initialises, the configuration becomes Ready, the instant backup runs.
     cluster.wait("the BackupStorage to be Ready", STEP, || {

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+/// The user Cairn's image runs as (deploy/Dockerfile).
+const IMAGE_UID: u32 = 65532;
 /// Longest a kubectl or helm call may take.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -57,6 +59,77 @@ impl Cluster {
         }
         let bin = dir.path().join("bin");
         Ok(Cluster { dir, bin })
+    }
+
+    /// `DIR/backups`, the host directory behind a local BackupStorage. Cairn's pods run as
+    /// the image's user (65532), as a kubelet runs them: the directory must be theirs.
+    pub fn backups_dir(&self) -> Result<PathBuf> {
+        let backups = self.dir.path().join("backups");
+        std::fs::create_dir_all(&backups)?;
+        std::os::unix::fs::chown(&backups, Some(IMAGE_UID), Some(IMAGE_UID))?;
+        Ok(backups)
+    }
+
+    /// `helm install` of the chart (one replica, a free metrics port, `backups` mounted for
+    /// local BackupStorages), then waits until the operator pod is ready.
+    pub fn install_operator(&self, backups: &Path) -> Result<()> {
+        let mount = format!(
+            "extraVolumes[0].name=backups,extraVolumes[0].hostPath.path={b},\
+             extraVolumeMounts[0].name=backups,extraVolumeMounts[0].mountPath={b}",
+            b = backups.display()
+        );
+        // Pods share the host's network here: the operator's metrics port must be free.
+        let metrics = format!("metrics.port={}", free_port()?);
+        self.helm(&[
+            "install",
+            "cairn",
+            &repo().join("deploy/helm/cairn").to_string_lossy(),
+            "--namespace",
+            "cairn-system",
+            "--create-namespace",
+            "--set",
+            "replicas=1",
+            "--set",
+            &metrics,
+            "--set",
+            &mount,
+        ])?;
+        self.wait("the operator to be ready", Duration::from_secs(240), || {
+            let deployments = self.items("deployments", "cairn-system")?;
+            Ok(deployments
+                .iter()
+                .any(|d| d["status"]["readyReplicas"].as_i64() == Some(1)))
+        })
+    }
+
+    /// SIGKILLs the running container process of every pod in `ns` whose name starts with
+    /// `prefix` (the kubelet's pid files); returns how many it killed.
+    pub fn kill_pods(&self, ns: &str, prefix: &str) -> Result<usize> {
+        let mut killed = 0;
+        let dir = self.dir.path().join("pods").join(ns);
+        for pod in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if !pod.file_name().to_string_lossy().starts_with(prefix) {
+                continue;
+            }
+            for f in std::fs::read_dir(pod.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let path = f.path();
+                if path.extension().is_some_and(|e| e == "pid") {
+                    let pid: i32 = std::fs::read_to_string(&path)?.trim().parse()?;
+                    // The pid is its process group's leader: kill the whole group.
+                    let status = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{pid}")])
+                        .status()?;
+                    if status.success() {
+                        killed += 1;
+                    }
+                }
+            }
+        }
+        Ok(killed)
     }
 
     /// The admin kubeconfig.
@@ -145,9 +218,24 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(200));
         }
         bail!(
-            "{what}: not within {timeout:?} (last error: {last})\n--- pod logs:\n{}",
+            "{what}: not within {timeout:?} (last error: {last})\n--- objects:\n{}\n--- pod logs:\n{}",
+            self.objects_yaml(),
             self.pod_logs()
         )
+    }
+
+    /// Cairn's objects and the Jobs and pods of every namespace, with their status.
+    pub fn objects_yaml(&self) -> String {
+        let kinds = "backupstorages,repositories,backupconfigurations,backupsessions,snapshots,\
+                     restoresessions,jobs,pods";
+        match self.kubectl(&["get", kinds, "-A", "-o", "yaml"]) {
+            Ok(text) => text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("f:") && !l.contains("managedFields"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => format!("(kubectl get failed: {e:#})"),
+        }
     }
 
     /// The tail of every container log the kubelet kept.

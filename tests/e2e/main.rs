@@ -12,6 +12,7 @@ mod fault_support;
 mod faults;
 mod function_args;
 mod hostile_names;
+mod kube_faults;
 mod kube_story;
 mod kube_support;
 mod load_support;

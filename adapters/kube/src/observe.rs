@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use cairn_core::api::label::{INVOKER_NAME, SESSION_NAME};
 use cairn_core::api::{
     Addon, AppBinding, BackupConfiguration, BackupSession, BackupStorage, ComponentPhase, Function,
-    HookTemplate, Kind, Repository, RestoreSession, RetentionPolicy, Snapshot,
+    HookTemplate, Kind, Repository, RestorePhase, RestoreSession, RetentionPolicy, Snapshot,
 };
 use cairn_core::drive::report::completed_job;
 use cairn_core::job::{
@@ -229,7 +229,21 @@ pub fn reported_result(world: &World, fact: &JobFact) -> Option<JobResult> {
                     let snap = world
                         .snapshots
                         .get(&ObjectKey::new(ns.clone(), t.snapshot.clone()))?;
-                    let components = snap.status.as_ref()?.components.clone();
+                    // Only what the executor finished counts as its report: `Running`
+                    // entries are the operator's own placeholders while the job runs.
+                    let components: BTreeMap<_, _> = snap
+                        .status
+                        .as_ref()?
+                        .components
+                        .iter()
+                        .filter(|(_, c)| {
+                            matches!(
+                                c.phase,
+                                Some(ComponentPhase::Succeeded | ComponentPhase::Failed)
+                            )
+                        })
+                        .map(|(k, c)| (k.clone(), c.clone()))
+                        .collect();
                     (!components.is_empty()).then(|| (t.snapshot.clone(), components))
                 })
                 .collect();
@@ -241,6 +255,13 @@ pub fn reported_result(world: &World, fact: &JobFact) -> Option<JobResult> {
             let components: BTreeMap<_, _> = status
                 .components
                 .iter()
+                // Only finished components are the executor's report (see above).
+                .filter(|(_, c)| {
+                    matches!(
+                        c.phase,
+                        Some(RestorePhase::Succeeded | RestorePhase::Failed)
+                    )
+                })
                 .map(|(name, c)| {
                     let phase = c
                         .phase

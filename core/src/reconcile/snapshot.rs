@@ -102,8 +102,21 @@ pub fn reconcile_snapshot(world: &World, snapshot: &Snapshot, now: DateTime<Utc>
     patch_status(plan, &me, old, status, Status::Snapshot);
 }
 
+/// Whether the job reported every component of `snapshot` as finished (a component still
+/// `Running` or `Pending` in a failed job's report was cut short: the backup is incomplete).
 fn has_result(job: &JobFact, snapshot: &str) -> bool {
-    matches!(&job.result, Some(JobResult::Backup(r)) if r.contains_key(snapshot))
+    let Some(JobResult::Backup(results)) = &job.result else {
+        return false;
+    };
+    results.get(snapshot).is_some_and(|components| {
+        !components.is_empty()
+            && components.values().all(|c| {
+                matches!(
+                    c.phase,
+                    Some(ComponentPhase::Succeeded | ComponentPhase::Failed)
+                )
+            })
+    })
 }
 
 fn deadline_passed(session: Option<&BackupSession>, now: DateTime<Utc>) -> bool {

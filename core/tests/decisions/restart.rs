@@ -105,3 +105,43 @@ fn finished_jobs_are_left_alone() {
     assert_eq!(resumed, Default::default());
     assert_eq!(world.jobs, before);
 }
+
+/// Regression (found in the Kubernetes test cluster): a killed executor's "report" read back
+/// from the statuses held the `Running` placeholder, so the Snapshot stayed Running for ever.
+#[test]
+fn a_failed_job_whose_report_is_still_running_leaves_the_snapshot_incomplete() {
+    use cairn_core::api::{Component, ComponentPhase};
+    use cairn_core::job::JobResult;
+    let mut world = running();
+    let running = Component {
+        path: "repository/v1/frequent-backup/dump".to_owned(),
+        phase: Some(ComponentPhase::Running),
+        ..Component::default()
+    };
+    let result =
+        JobResult::Backup([(SNAPSHOT.to_owned(), [("dump".to_owned(), running)].into())].into());
+    tell(
+        &mut world,
+        [Fact::JobFailed {
+            job: job(),
+            message: "executor Job x failed: BackoffLimitExceeded".to_owned(),
+            result: Some(result),
+            at: t0(),
+        }],
+    );
+    settle_with_backend(&mut world, t0());
+    let status = world.snapshots[&ObjectKey::new("demo", SNAPSHOT)]
+        .status
+        .clone()
+        .unwrap_or_default();
+    let incomplete = get_condition(&status.conditions, "BackupIncomplete")
+        .unwrap_or_else(|| panic!("no BackupIncomplete: {:?}", status.conditions));
+    assert!(
+        incomplete.message.contains("BackoffLimitExceeded"),
+        "{incomplete:?}"
+    );
+    assert_eq!(
+        session_phase(&world, SESSION),
+        Some(BackupSessionPhase::Failed)
+    );
+}
