@@ -173,12 +173,6 @@ impl Rounds {
         self.turn.effects.push(effect);
     }
 
-    /// Drops the rest of the current round (its effects could not be carried out); the
-    /// next turn plans them again.
-    pub fn abandon(&mut self) {
-        self.queue.clear();
-    }
-
     /// What the turn did.
     pub fn finish(self) -> Turn {
         self.turn
