@@ -138,33 +138,12 @@ impl Schedule {
     }
 }
 
-/// Go's `time.ParseDuration` for what schedules use (`1h30m`, `5s`, `1.5m`, `250ms`).
+/// Go's `time.ParseDuration` for what schedules use (`1h30m`, `5s`, `1.5m`, `250ms`): the
+/// parser the API server validates `@every` with, so both accept the same schedules.
 pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += value * unit;
-        rest = &rest[unit_len..];
-    }
-    Some(Duration::from_secs_f64(total))
+    crate::apiserver::admission::schedule::go_duration(s)
+        .ok()
+        .map(Duration::from_secs_f64)
 }
 
 #[cfg(test)]
