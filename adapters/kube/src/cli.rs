@@ -87,6 +87,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default()
         .await
         .context("connecting to the API server")?;
+    crate::pod_liveness::register_from_env(&client);
     let metrics = Arc::new(Metrics::default());
     let addr: SocketAddr = args.listen.parse().context("--listen")?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cairn_core::api::Kind;
+use cairn_core::drive::backoff::{subject, Backoff};
 use cairn_core::drive::io::effect_name;
 use cairn_core::drive::settle::{Broken, Checks, Rounds};
 use cairn_core::effect::Effect;
@@ -28,6 +29,21 @@ pub struct Report {
     pub next_wakeup: Option<DateTime<Utc>>,
     /// Whether the plan was still not empty after the core's most rounds.
     pub unsettled: bool,
+    /// Requests refused or unanswered, each holding back its own object only.
+    pub refused: Vec<Refusal>,
+}
+
+/// A write the API server refused or could not answer, and the object it held back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The object whose effects wait (kind, namespace, name).
+    pub object: cairn_core::world::ObjectRef,
+    /// The error's category (metric label, Event reason).
+    pub category: &'static str,
+    /// What failed, for the log and the Event.
+    pub message: String,
+    /// Refusals of this object in a row.
+    pub count: u32,
 }
 
 /// The operator's memory: the world (objects refreshed from the stores each time, plus
@@ -40,6 +56,8 @@ pub struct Driver {
     pub written: Written,
     /// Object settings.
     pub cfg: Config,
+    /// Objects whose last write was refused, waiting out their backoff.
+    pub backoff: Backoff,
 }
 
 fn fact_name(fact: &Fact) -> String {
@@ -79,21 +97,46 @@ impl Driver {
             observe(&mut self.world, fact);
         }
         let mut report = Report::default();
-        // The core's turn, one effect at a time: each is carried out before it counts.
-        let mut rounds = Rounds::new(Checks::AtRest);
+        // The core's turn, one effect at a time: each is carried out before it counts. A
+        // refused request holds back its own object (with backoff), never the others.
+        let mut rounds = Rounds::holding(Checks::AtRest, self.backoff.waiting(now));
         while let Some(effect) = rounds.next(&self.world, now) {
             if !leader.load(Ordering::SeqCst) {
                 return Err(Error::NotLeader("lease lost during a reconcile".to_owned()));
             }
             report.effects.push(effect_name(&effect).to_owned());
-            self.carry_out(client, backend, &mut rounds, effect, now)
-                .await?;
+            let object = subject(&effect);
+            match self
+                .carry_out(client, backend, &mut rounds, effect.clone(), now)
+                .await
+            {
+                Ok(()) => self.backoff.accepted(&object),
+                Err(e @ Error::NotLeader(_)) => return Err(e),
+                Err(e) => {
+                    rounds.refused(&effect);
+                    let retry_at = self.backoff.refused(object.clone(), now);
+                    let count = self.backoff.refusals(&object);
+                    warn!(kind = ?object.kind, namespace = %object.key.namespace, name = %object.key.name,
+                          error = %e, refusals = count, retry_in_ms = (retry_at - now).num_milliseconds(),
+                          "request refused; this object waits, the others go on");
+                    report.refused.push(Refusal {
+                        object,
+                        category: e.category(),
+                        message: e.to_string(),
+                        count,
+                    });
+                }
+            }
         }
         let turn = rounds.finish();
-        report.next_wakeup = match (turn.next_wakeup, jobs.recheck_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        report.next_wakeup = [
+            turn.next_wakeup,
+            jobs.recheck_at,
+            self.backoff.next_retry(now),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         match turn.broken {
             Some(Broken::Livelock(what)) => {
                 warn!("{what}; requeueing soon");

@@ -122,6 +122,7 @@ pub async fn run_exec(args: ExecArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default()
         .await
         .context("connecting to the API server")?;
+    crate::pod_liveness::register_from_env(&client);
     let report = exec(&client, &key, &args.base).await?;
     match &report.error {
         None => {

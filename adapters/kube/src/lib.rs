@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod objects;
 pub mod observe;
 pub mod operator;
+pub mod pod_liveness;
 pub mod rbac;
 pub mod request;
 pub mod resource;

@@ -148,10 +148,21 @@ pub fn role_binding_name(namespace: &str, account_namespace: &str, account: &str
 }
 
 fn task_container(cfg: &Config, task: &TaskRun) -> Value {
-    let env: Vec<Value> = task
-        .env
-        .iter()
-        .map(|(k, v)| json!({ "name": k, "value": v }))
+    // The pod's own name and namespace go into the repository locks it takes, so a
+    // retry can tell the lock of a pod that is gone from a live one.
+    let downward = ["name", "namespace"].map(|field| {
+        json!({
+            "name": format!("POD_{}", field.to_uppercase()),
+            "valueFrom": { "fieldRef": { "fieldPath": format!("metadata.{field}") } },
+        })
+    });
+    let env: Vec<Value> = downward
+        .into_iter()
+        .chain(
+            task.env
+                .iter()
+                .map(|(k, v)| json!({ "name": k, "value": v })),
+        )
         .collect();
     container(
         &middle_truncate(&task.task, NAME_MAX),

@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 use tracing::{debug, info, instrument, warn};
 
 use crate::backend::BackendIo;
-use crate::driver::Driver;
+use crate::driver::{Driver, Refusal};
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::objects::{Config, JOB_KIND_LABEL, MANAGED_BY_CAIRN};
@@ -258,6 +258,7 @@ where
         .await;
     ctx.metrics.observe_world(&driver.world);
     let report = result?;
+    report_refusals(&ctx, &driver.world, &report.refused);
     if !report.effects.is_empty() {
         info!(effects = ?report.effects, "applied");
     }
@@ -280,36 +281,66 @@ where
     warn!(error = %err, category = err.category(), "reconcile failed");
     ctx.metrics.error(err.category());
     if ctx.leader.load(Ordering::SeqCst) && !matches!(err, Error::NotLeader(_)) {
-        let namespace = obj
-            .meta()
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".to_owned());
-        let body = serde_json::json!({
-            "apiVersion": "events.k8s.io/v1",
-            "kind": "Event",
-            "metadata": { "generateName": format!("{}.", obj.meta().name.as_deref().unwrap_or("cairn")), "namespace": namespace },
-            "eventTime": Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            "type": "Warning",
-            "reason": err.category(),
-            "action": "Reconcile",
-            "note": err.to_string(),
-            "regarding": {
-                "apiVersion": K::api_version(&()), "kind": K::kind(&()),
-                "name": obj.meta().name, "namespace": obj.meta().namespace, "uid": obj.meta().uid,
-            },
-            "reportingController": "cairn.kubestash.com/operator",
-            "reportingInstance": ctx.reporting_instance,
+        let regarding = serde_json::json!({
+            "apiVersion": K::api_version(&()), "kind": K::kind(&()),
+            "name": obj.meta().name, "namespace": obj.meta().namespace, "uid": obj.meta().uid,
         });
-        let client = ctx.client.clone();
-        tokio::spawn(async move {
-            let request = Request::create(&EVENTS, &namespace, body);
-            if let Err(e) = crate::execute::send(&client, &request).await {
-                warn!(error = %e, "could not record the error event");
-            }
-        });
+        warning_event(&ctx, regarding, err.category(), &err.to_string());
     }
     Action::requeue(RETRY_REQUEUE)
+}
+
+/// Records a Warning Event about `regarding` (best effort, in the background).
+fn warning_event(ctx: &Context, regarding: serde_json::Value, reason: &str, note: &str) {
+    let namespace = regarding["namespace"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
+        .to_owned();
+    let name = regarding["name"].as_str().unwrap_or("cairn").to_owned();
+    // events.k8s.io/v1 refuses a note over 1 kB.
+    let note: String = note.chars().take(1024).collect();
+    let body = serde_json::json!({
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": { "generateName": format!("{name}."), "namespace": namespace },
+        "eventTime": Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "type": "Warning",
+        "reason": reason,
+        "action": "Reconcile",
+        "note": note,
+        "regarding": regarding,
+        "reportingController": "cairn.kubestash.com/operator",
+        "reportingInstance": ctx.reporting_instance,
+    });
+    let client = ctx.client.clone();
+    tokio::spawn(async move {
+        let request = Request::create(&EVENTS, &namespace, body);
+        if let Err(e) = crate::execute::send(&client, &request).await {
+            warn!(error = %e, "could not record the error event");
+        }
+    });
+}
+
+/// Counts each refused request and tells the user on the object it held back: on the
+/// first refusal and then every tenth, so a long outage does not flood the Events.
+fn report_refusals(ctx: &Context, world: &cairn_core::world::World, refused: &[Refusal]) {
+    for r in refused {
+        ctx.metrics.error(r.category);
+        if r.count != 1 && r.count % 10 != 0 {
+            continue;
+        }
+        let uid = world.meta_of(&r.object).and_then(|m| m.uid.clone());
+        let regarding = serde_json::json!({
+            "apiVersion": r.object.kind.api_version(), "kind": r.object.kind.name(),
+            "name": r.object.key.name, "namespace": r.object.key.namespace, "uid": uid,
+        });
+        let note = format!(
+            "{} (attempt {}; this object is retried with backoff, other objects are not affected)",
+            r.message, r.count
+        );
+        warning_event(ctx, regarding, r.category, &note);
+    }
 }
 
 /// Runs the controllers until `shutdown` resolves.

@@ -73,6 +73,8 @@ pub const OPERATOR: &[Grant] = &[
     ("rbac.authorization.k8s.io", "clusterroles", &["bind"]),
     ("events.k8s.io", "events", &["create"]),
     ("coordination.k8s.io", "leases", &["get", "create", "patch"]),
+    // Whether the pod holding a repository lock (prune) still runs.
+    ("", "pods", &["get"]),
     // Owner references with `blockOwnerDeletion` (Snapshots on Repositories, sessions on
     // their BackupConfiguration, Jobs on their session, CronJobs on their configuration)
     // need `update` on the owner's finalizers where OwnerReferencesPermissionEnforcement
@@ -97,6 +99,8 @@ pub const EXECUTOR: &[Grant] = &[
     ("", "secrets", &["get"]),
     // Its own Job: the job spec annotation.
     ("batch", "jobs", &["get"]),
+    // Whether the pod holding a repository lock still runs (a retry after a killed pod).
+    ("", "pods", &["get"]),
 ];
 
 /// What a trigger CronJob's pod needs (`cairn trigger`).

@@ -32,7 +32,7 @@ pub use backend::{open_store, BackendOptions};
 pub use backup_source::SourceEntry;
 pub use error::{Error, Result};
 pub use location::Location;
-pub use lock::{LockGuard, LockInfo, LockOptions};
+pub use lock::{pod as lock_pod, LockGuard, LockInfo, LockOptions, PodIdentity, PodLiveness};
 pub use password::Password;
 pub use repo::Repo;
 pub use reports::{

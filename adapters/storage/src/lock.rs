@@ -4,6 +4,7 @@
 //! anything under `locks/`). It is created with create-if-absent, refreshed by a background task
 //! every `stale_after / 3` while held, and deleted on release. A lock not refreshed for
 //! `stale_after`, or held by a dead process on this host, is broken with a warning.
+//! Inside a cluster a holder is a pod ([`pod`]): a lock whose pod is gone is stale too.
 //! [`crate::repo::Repo`] takes it itself around backup, forget and check: callers must not hold it
 //! around those calls (the lock is not re-entrant).
 
@@ -20,6 +21,9 @@ use tokio::task::JoinHandle;
 use tracing::{debug, error, warn};
 
 use crate::clock::{Clock, SystemClock};
+pub use pod::{PodIdentity, PodLiveness};
+
+pub mod pod;
 use crate::error::{Error, Result};
 
 /// Object name of the lock, relative to the repository root.
@@ -40,6 +44,9 @@ pub struct LockInfo {
     pub created: DateTime<Utc>,
     /// When the holder last proved it is alive.
     pub refreshed: DateTime<Utc>,
+    /// `namespace/name` of the holder's pod, when it runs in Kubernetes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
 }
 
 /// How locks are taken, refreshed and judged stale.
@@ -55,6 +62,8 @@ pub struct LockOptions {
     pub hostname: String,
     /// Our pid, as written into the lock.
     pub pid: u32,
+    /// Our pod, and how to tell whether another holder's pod still runs.
+    pub pod: Option<PodIdentity>,
 }
 
 impl Default for LockOptions {
@@ -65,12 +74,28 @@ impl Default for LockOptions {
             clock: Arc::new(SystemClock),
             hostname: gethostname::gethostname().to_string_lossy().into_owned(),
             pid: std::process::id(),
+            pod: pod::registered(),
         }
     }
 }
 
 impl LockOptions {
-    fn is_stale(&self, info: &LockInfo) -> Option<&'static str> {
+    async fn is_stale(&self, info: &LockInfo) -> Option<&'static str> {
+        if let Some(reason) = self.is_stale_here(info) {
+            return Some(reason);
+        }
+        let (ours, held) = (self.pod.as_ref()?, info.pod.as_deref()?);
+        if held == ours.pod {
+            return None;
+        }
+        let (namespace, name) = pod::split(held)?;
+        match ours.liveness.running(namespace, name).await {
+            Some(false) => Some("its pod is gone"),
+            _ => None,
+        }
+    }
+
+    fn is_stale_here(&self, info: &LockInfo) -> Option<&'static str> {
         let age = self.clock.now() - info.refreshed;
         let stale = chrono::Duration::from_std(self.stale_after).unwrap_or(chrono::Duration::MAX);
         if age > stale {
@@ -242,6 +267,7 @@ async fn acquire_async(
         purpose: purpose.to_owned(),
         created: now,
         refreshed: now,
+        pod: opts.pod.as_ref().map(|p| p.pod.clone()),
     };
     let body = serde_json::to_vec_pretty(&info).expect("LockInfo serialises");
     let path = Path::from(LOCK_PATH);
@@ -270,7 +296,7 @@ async fn acquire_async(
         };
         let reason = match &existing {
             None => Some("its content is unreadable"),
-            Some(held) => opts.is_stale(held),
+            Some(held) => opts.is_stale(held).await,
         };
         match (existing, reason) {
             (Some(held), None) => {
@@ -418,7 +444,88 @@ mod tests {
             clock: Arc::new(clock.clone()),
             hostname: host.into(),
             pid,
+            pod: None,
         }
+    }
+
+    /// Pods the test says are running; any other pod is gone.
+    struct Running(Vec<&'static str>);
+
+    impl PodLiveness for Running {
+        fn running<'a>(
+            &'a self,
+            ns: &'a str,
+            name: &'a str,
+        ) -> futures::future::BoxFuture<'a, Option<bool>> {
+            let alive = self.0.contains(&format!("{ns}/{name}").as_str());
+            Box::pin(async move { Some(alive) })
+        }
+    }
+
+    fn in_pod(clock: &ManualClock, pod: &str, running: Vec<&'static str>) -> LockOptions {
+        let name = pod.split('/').nth(1).unwrap_or(pod);
+        LockOptions {
+            pod: Some(PodIdentity {
+                pod: pod.into(),
+                liveness: Arc::new(Running(running)),
+            }),
+            ..opts(clock, name, 1)
+        }
+    }
+
+    #[test]
+    fn a_lock_whose_pod_is_gone_is_broken_and_a_running_pods_lock_is_not() {
+        let rt = rt();
+        let clock = ManualClock::new(Utc::now());
+        // An executor pod killed mid-backup: its lock is fresh, its pod has terminated.
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let killed = LockGuard::acquire(
+            store.clone(),
+            "R",
+            "backup",
+            &in_pod(&clock, "ns/exec-1-abc", vec![]),
+            rt.handle().clone(),
+        )
+        .unwrap();
+        assert_eq!(killed.info().pod.as_deref(), Some("ns/exec-1-abc"));
+        std::mem::forget(killed);
+        let retry = LockGuard::acquire(
+            store.clone(),
+            "R",
+            "backup",
+            &in_pod(&clock, "ns/exec-2-def", vec!["ns/exec-2-def"]),
+            rt.handle().clone(),
+        )
+        .expect("the retry breaks the lock of a pod that is gone");
+        // The holder's pod still runs: refused, with the holder named.
+        let err = LockGuard::acquire(
+            store.clone(),
+            "R",
+            "prune",
+            &in_pod(&clock, "ns/op-0", vec!["ns/exec-2-def"]),
+            rt.handle().clone(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("exec-2-def"), "{err}");
+        retry.release().unwrap();
+        // A holder outside any pod is judged by the stale timeout only.
+        let host = LockGuard::acquire(
+            store.clone(),
+            "R",
+            "check",
+            &opts(&clock, "laptop", 7),
+            rt.handle().clone(),
+        )
+        .unwrap();
+        assert!(LockGuard::acquire(
+            store,
+            "R",
+            "backup",
+            &in_pod(&clock, "ns/exec-3", vec![]),
+            rt.handle().clone()
+        )
+        .is_err());
+        host.release().unwrap();
     }
 
     #[test]

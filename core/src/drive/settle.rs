@@ -2,7 +2,7 @@
 //! model, test harnesses): reconcile, apply, repeat until the plan is empty (a bounded
 //! loop), checking the core's invariants.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use crate::effect::Effect;
 use crate::invariants::{self, Violation};
 use crate::reconcile::reconcile;
-use crate::world::{apply, World};
+use crate::world::{apply, ObjectRef, World};
 
+use super::backoff::subject;
 use super::io::Io;
 
 /// Rounds after which a plan that is still not empty counts as a livelock.
@@ -26,6 +27,9 @@ pub struct Turn {
     pub next_wakeup: Option<DateTime<Utc>>,
     /// Why the turn stopped early, if it did (the world holds the effects applied so far).
     pub broken: Option<Broken>,
+    /// Objects whose effects the turn left for later (refused now or earlier, see
+    /// [`super::backoff`]): the world is not at rest, so no at-rest invariant was checked.
+    pub held: BTreeSet<ObjectRef>,
 }
 
 impl Turn {
@@ -93,6 +97,8 @@ pub struct Rounds {
     before: Option<World>,
     /// The world before the first round (transition invariants at rest).
     turn_start: Option<World>,
+    /// Objects whose effects wait: a refused write stays with its own object.
+    holding: BTreeSet<ObjectRef>,
     turn: Turn,
 }
 
@@ -106,15 +112,43 @@ impl Rounds {
             in_round: false,
             before: None,
             turn_start: None,
+            holding: BTreeSet::new(),
             turn: Turn::default(),
         }
+    }
+
+    /// A turn that leaves the effects of `holding` for later (objects still in backoff).
+    pub fn holding(checks: Checks, holding: BTreeSet<ObjectRef>) -> Self {
+        Self {
+            holding,
+            ..Self::new(checks)
+        }
+    }
+
+    /// Records that `effect` (from [`Rounds::next`]) could not be carried out: the world
+    /// is left as it was, and no further effect on the same object runs in this turn.
+    pub fn refused(&mut self, effect: &Effect) {
+        let held = subject(effect);
+        self.queue.retain(|e| subject(e) != held);
+        self.holding.insert(held);
+    }
+
+    fn held(&mut self, effect: &Effect) -> bool {
+        let held = subject(effect);
+        let is_held = self.holding.contains(&held);
+        if is_held {
+            self.turn.held.insert(held);
+        }
+        is_held
     }
 
     /// The next effect to carry out (planning a new round from `world` when the last one
     /// is done), or `None` when the turn is at rest, broken or out of rounds.
     pub fn next(&mut self, world: &World, now: DateTime<Utc>) -> Option<Effect> {
-        if let Some(effect) = self.queue.pop_front() {
-            return Some(effect);
+        while let Some(effect) = self.queue.pop_front() {
+            if !self.held(&effect) {
+                return Some(effect);
+            }
         }
         if self.in_round {
             self.in_round = false;
@@ -132,8 +166,13 @@ impl Rounds {
         if self.turn.broken.is_some() {
             return None;
         }
-        let plan = reconcile(world, now);
+        let mut plan = reconcile(world, now);
         self.turn.next_wakeup = plan.next_wakeup;
+        plan.effects.retain(|e| !self.held(e));
+        if plan.effects.is_empty() && !self.turn.held.is_empty() {
+            // Not at rest: the held objects' effects are still to come.
+            return None;
+        }
         if plan.effects.is_empty() {
             let at_rest = invariants::check(world).and_then(|()| match &self.turn_start {
                 Some(start) => invariants::check_transition(start, world),

@@ -16,6 +16,7 @@ pub mod secret;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,27 @@ impl World {
     /// The stored object of type `T` with `key`.
     pub fn get<T: Stored>(&self, key: &ObjectKey) -> Option<&T> {
         T::map(self).get(key)
+    }
+
+    /// The metadata of the object `r`, whatever its kind.
+    pub fn meta_of(&self, r: &ObjectRef) -> Option<&ObjectMeta> {
+        fn meta<'w, T: Stored>(w: &'w World, key: &ObjectKey) -> Option<&'w ObjectMeta> {
+            w.get::<T>(key).map(Resource::meta)
+        }
+        use crate::api as a;
+        match r.kind {
+            Kind::BackupStorage => meta::<a::BackupStorage>(self, &r.key),
+            Kind::Repository => meta::<a::Repository>(self, &r.key),
+            Kind::Snapshot => meta::<a::Snapshot>(self, &r.key),
+            Kind::RetentionPolicy => meta::<a::RetentionPolicy>(self, &r.key),
+            Kind::BackupConfiguration => meta::<a::BackupConfiguration>(self, &r.key),
+            Kind::BackupSession => meta::<a::BackupSession>(self, &r.key),
+            Kind::RestoreSession => meta::<a::RestoreSession>(self, &r.key),
+            Kind::HookTemplate => meta::<a::HookTemplate>(self, &r.key),
+            Kind::Addon => meta::<a::Addon>(self, &r.key),
+            Kind::Function => meta::<a::Function>(self, &r.key),
+            Kind::AppBinding => meta::<a::AppBinding>(self, &r.key),
+        }
     }
 }
 

@@ -228,3 +228,70 @@ fn restart_reconciles_from_the_persisted_world_only() {
     );
     assert!(settle(&mut settled, now).is_empty());
 }
+
+#[test]
+fn a_refused_write_holds_back_its_own_object_only_and_is_retried_after_its_backoff() {
+    use cairn_core::api::Kind;
+    use cairn_core::drive::backoff::{subject, Backoff};
+    use cairn_core::drive::settle::{Checks, Rounds};
+    use cairn_core::world::ObjectRef;
+
+    let mut world = seeded_world();
+    let t0 = at("2024-08-19T10:58:20Z");
+    settle_with_backend(&mut world, t0);
+    tell(
+        &mut world,
+        [Fact::Applied(object("BackupConfiguration", CONFIG))],
+    );
+    // The API server refuses every write to the BackupConfiguration (a webhook down,
+    // a quota): its Repository and the storage's other work still go through.
+    let config = ObjectRef::new(Kind::BackupConfiguration, "demo", "sample-sdb-backup");
+    let mut backoff = Backoff::default();
+    let mut rounds = Rounds::holding(Checks::AtRest, backoff.waiting(t0));
+    let mut refused = 0;
+    let mut done = Vec::new();
+    while let Some(effect) = rounds.next(&world, t0) {
+        if subject(&effect) == config {
+            refused += 1;
+            backoff.refused(subject(&effect), t0);
+            rounds.refused(&effect);
+        } else {
+            done.push(subject(&effect));
+            rounds.carried_out(&mut world, effect);
+        }
+    }
+    let turn = rounds.finish();
+    assert_eq!(
+        refused, 1,
+        "one refusal, then the object waits for the rest of the turn"
+    );
+    assert!(turn.broken.is_none(), "{:?}", turn.broken);
+    assert_eq!(turn.held, [config.clone()].into());
+    assert!(
+        done.iter().any(|s| s.kind == Kind::Repository),
+        "the Repository is created although its configuration's status write was refused: {done:?}"
+    );
+
+    // Before its retry time, a new turn leaves the configuration alone.
+    let t1 = t0 + chrono::Duration::milliseconds(100);
+    let mut rounds = Rounds::holding(Checks::AtRest, backoff.waiting(t1));
+    while let Some(effect) = rounds.next(&world, t1) {
+        assert_ne!(subject(&effect), config, "retried before its backoff ended");
+        rounds.carried_out(&mut world, effect);
+    }
+    assert_eq!(rounds.finish().held, [config.clone()].into());
+    // After it, the write goes through and the world settles.
+    let t2 = backoff.next_retry(t1).unwrap();
+    let mut rounds = Rounds::holding(Checks::AtRest, backoff.waiting(t2));
+    let mut retried = false;
+    while let Some(effect) = rounds.next(&world, t2) {
+        retried |= subject(&effect) == config;
+        rounds.carried_out(&mut world, effect);
+    }
+    backoff.accepted(&config);
+    let turn = rounds.finish();
+    assert!(
+        retried && turn.held.is_empty() && turn.broken.is_none(),
+        "{turn:?}"
+    );
+}

@@ -309,14 +309,30 @@ async fn leader_lost_mid_reconcile_stops_writing() {
 }
 
 #[tokio::test]
-async fn conflict_is_reported_for_requeue() {
+async fn conflict_holds_back_its_object_until_its_backoff_ends() {
     let (client, fake) = Fake::start();
     seed(&fake);
     let mut d = Driver::new(Config::default());
     fake.fault_in(0, Fault::Status(409));
-    let err = run(&mut d, &client, &fake, t0()).await.unwrap_err();
-    assert_eq!(err.category(), "Conflict");
-    run(&mut d, &client, &fake, t0()).await.unwrap();
+    let report = run(&mut d, &client, &fake, t0()).await.unwrap();
+    let refused: Vec<_> = report
+        .refused
+        .iter()
+        .map(|r| (r.category, r.object.key.name.as_str()))
+        .collect();
+    assert_eq!(refused, [("Conflict", "gcs-storage")]);
+    let retry = report.next_wakeup.expect("a wake-up for the retry");
+    assert!(
+        retry > t0() && retry <= t0() + chrono::Duration::seconds(1),
+        "{retry}"
+    );
+    // Within the backoff the storage is left alone; after it, the write goes through.
+    let early = run(&mut d, &client, &fake, t0()).await.unwrap();
+    assert!(
+        !early.effects.iter().any(|e| e == "PatchStatus"),
+        "{early:?}"
+    );
+    run(&mut d, &client, &fake, retry).await.unwrap();
     assert_eq!(
         status_of(&fake, &format!("{NS}/backupstorages/gcs-storage"))["phase"],
         "Ready"
