@@ -13,6 +13,7 @@ mod faults;
 mod function_args;
 mod hostile_names;
 mod kube_faults;
+mod kube_hooks;
 mod kube_story;
 mod kube_support;
 mod load_support;

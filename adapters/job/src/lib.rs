@@ -16,6 +16,7 @@ pub mod backend;
 pub mod backend_files;
 mod backup;
 pub mod error;
+pub mod hook;
 pub mod inputs;
 pub mod params;
 pub mod previous_steps;

@@ -8,7 +8,9 @@ use cairn_core::drive::backoff::{subject, Backoff};
 use cairn_core::drive::io::effect_name;
 use cairn_core::drive::settle::{Broken, Checks, Rounds};
 use cairn_core::effect::Effect;
+use cairn_core::reconcile::hook_support::{resolve, HookRunner};
 use cairn_core::world::{observe, Fact, HookOutcome, ObjectKey, Stored, World};
+use cairn_job::hook::run_hook;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::{debug, error, info, warn};
@@ -18,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::execute;
 use crate::objects::Config;
 use crate::observe::{adopted_jobs, job_facts, refresh, Observed, Written};
+use crate::tasks::Tasks;
 use crate::translate::{translate, Action};
 
 /// What a reconcile did.
@@ -58,6 +61,8 @@ pub struct Driver {
     pub cfg: Config,
     /// Objects whose last write was refused, waiting out their backoff.
     pub backoff: Backoff,
+    /// Hooks running off the reconcile, and their facts once finished.
+    pub tasks: Tasks,
 }
 
 fn fact_name(fact: &Fact) -> String {
@@ -70,10 +75,19 @@ fn fact_name(fact: &Fact) -> String {
 impl Driver {
     /// A driver with `cfg` and an empty world.
     pub fn new(cfg: Config) -> Self {
-        Self {
+        let mut driver = Self {
             cfg,
             ..Self::default()
-        }
+        };
+        driver.world.hook_runner = HookRunner::Operator;
+        driver
+    }
+
+    /// The same driver, announcing each finished task's end on the stream `tasks` came
+    /// with (the operator reconciles on it).
+    pub fn with_tasks(mut self, tasks: Tasks) -> Self {
+        self.tasks = tasks;
+        self
     }
 
     /// One reconcile of the whole world at `now`. Stops with [`Error::NotLeader`] as soon
@@ -93,7 +107,7 @@ impl Driver {
             observe(&mut self.world, fact);
         }
         let jobs = job_facts(&self.world, &observed.jobs, now);
-        for fact in jobs.facts {
+        for fact in jobs.facts.into_iter().chain(self.tasks.take()) {
             observe(&mut self.world, fact);
         }
         let mut report = Report::default();
@@ -188,16 +202,25 @@ impl Driver {
                 }
             }
             Action::Hook(spec) => {
+                // Executor type Operator: the exec command runs in this pod, off the
+                // reconcile (validation refused every other kind before the session).
+                let action = resolve(&self.world, &spec);
                 rounds.carried_out(&mut self.world, effect);
-                observe(
-                    &mut self.world,
+                info!(hook = %spec.key.name, session = %spec.key.session.key, "running hook in the operator");
+                self.tasks.spawn(async move {
+                    let (outcome, message) = match action {
+                        Ok(action) => run_hook(&spec, action).await,
+                        Err(why) => (
+                            HookOutcome::Failed,
+                            format!("hook {}: {why}", spec.key.name),
+                        ),
+                    };
                     Fact::HookFinished {
                         hook: spec.key,
-                        outcome: HookOutcome::Failed,
-                        message: "hooks are not supported by the Kubernetes operator yet"
-                            .to_owned(),
-                    },
-                );
+                        outcome,
+                        message,
+                    }
+                });
             }
             Action::Memory => rounds.carried_out(&mut self.world, effect),
         }

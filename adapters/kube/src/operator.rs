@@ -32,6 +32,7 @@ use crate::objects::{Config, JOB_KIND_LABEL, MANAGED_BY_CAIRN};
 use crate::observe::Observed;
 use crate::request::Request;
 use crate::resource::EVENTS;
+use crate::tasks::Tasks;
 
 /// Requeue when the core names no wake-up.
 const IDLE_REQUEUE: Duration = Duration::from_secs(300);
@@ -386,10 +387,11 @@ pub async fn run_controllers(
         jobs,
         cron_jobs,
     };
+    let (tasks, finished) = Tasks::with_wake_ups();
     let ctx = Arc::new(Context {
         reporting_instance: cfg.reporting_instance.clone(),
         client,
-        driver: Mutex::new(Driver::new(cfg)),
+        driver: Mutex::new(Driver::new(cfg).with_tasks(tasks)),
         stores: stores.clone(),
         backend,
         leader,
@@ -397,7 +399,8 @@ pub async fn run_controllers(
     });
     // Any change of a non-controller kind (Secrets, AppBindings, Jobs, CronJobs, ...)
     // reconciles the world through the BackupStorage controller.
-    let others = stream::select_all([t1, t2, t3, t4, t5, t6, t7, t8, t9]);
+    // So does the end of a hook running off the reconcile.
+    let others = stream::select_all([t1, t2, t3, t4, t5, t6, t7, t8, t9, finished]);
     let bs = bs.reconcile_all_on(others);
     tokio::spawn(async move {
         stores.wait_until_ready().await;

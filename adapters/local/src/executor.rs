@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use cairn_core::effect::Effect;
 use cairn_core::job::{JobKey, JobSpec};
-use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectKey, ObjectRef, Outcome, World};
+use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectRef, Outcome, World};
 use cairn_job::backend_files::snapshot_password;
 use cairn_job::inputs::storage_of;
 use cairn_job::StorageAccess;
@@ -20,9 +20,10 @@ use tokio::task::{AbortHandle, Id, JoinSet};
 use tracing::{info, warn};
 
 use crate::clock;
-use crate::executor_hook::{exec_command, run_hook};
 use crate::executor_job::{prepare, run_prepared, run_subprocess, JobMode};
 use crate::executor_storage::{forget, init_backend, wipe, write_file, ForgetTarget, Listing};
+use cairn_core::reconcile::hook_support::resolve;
+use cairn_job::hook::run_hook;
 
 /// Runs IO effects as tasks and hands back their facts.
 pub struct Executor {
@@ -246,20 +247,10 @@ impl Executor {
 
     fn start_hook(&mut self, world: &World, spec: &HookSpec) {
         let spec = spec.clone();
-        let template = world.hook_templates.get(&ObjectKey::new(
-            spec.template.namespace.clone(),
-            spec.template.name.clone(),
-        ));
-        let command = match template {
-            Some(t) => exec_command(t),
-            None => Err(format!(
-                "HookTemplate {}/{} not found",
-                spec.template.namespace, spec.template.name
-            )),
-        };
+        let action = resolve(world, &spec);
         self.tasks.spawn(async move {
-            let (outcome, message) = match command {
-                Ok(command) => run_hook(&spec, command).await,
+            let (outcome, message) = match action {
+                Ok(action) => run_hook(&spec, action).await,
                 Err(why) => (
                     HookOutcome::Failed,
                     format!("hook {}: {why}", spec.key.name),
@@ -332,6 +323,7 @@ pub fn default_job_limit() -> usize {
 mod tests {
     use super::*;
     use cairn_core::api::Kind;
+    use cairn_core::world::ObjectKey;
     use std::time::Duration;
 
     /// Regression: the loop took one task result per turn, so with 50 schedules the

@@ -41,7 +41,6 @@ pub mod clock;
 pub mod daemon;
 pub mod exec_cmd;
 pub mod executor;
-pub mod executor_hook;
 pub mod executor_job;
 pub mod executor_storage;
 pub mod run;

@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod deletion;
 pub mod envsubst;
 pub mod executor;
+pub mod hook_support;
 pub mod hooks;
 pub mod recovery;
 pub mod repository;

@@ -28,7 +28,7 @@ use crate::world::{HookStage, ObjectKey, ObjectRef, Status, World};
 use super::executor::{resolve_tasks, BuiltIns, Direction};
 use super::hooks::{hooks_message, stage_condition, step_hooks, HookRound};
 use super::repository::snapshot_time;
-use super::validation::{restore_access_problems, validate_restore};
+use super::validation::{restore_access_problems, restore_hook_problems, validate_restore};
 use super::write::{ensure_finalizer, patch_status, set_and_announce, set_quietly};
 
 /// Condition set True while the restore waits for a started backup of its target to
@@ -56,6 +56,7 @@ pub fn reconcile_restore(
     }
     let mut problems = validate_restore(restore);
     problems.extend(restore_access_problems(world, restore));
+    problems.extend(restore_hook_problems(world, restore));
     let valid = problems.is_empty();
     let message = if valid {
         format!("RestoreSession {} passed validation", me.key)

@@ -7,6 +7,7 @@ use crate::api::backup_configuration::BackupConfigurationSpec;
 use crate::api::component::SNAPSHOT_LATEST;
 use crate::api::RestoreSession;
 use crate::plan::{GoDuration, Schedule};
+use crate::reconcile::hook_support::hook_problems;
 use crate::world::{ObjectKey, World};
 
 /// Problems with a BackupConfiguration's effective spec; empty when valid.
@@ -54,6 +55,44 @@ pub fn validate_configuration(
         problems.extend(session_problems(session));
     }
     problems.extend(repository_problems(world, key, spec));
+    for (i, session) in spec.sessions.iter().enumerate() {
+        if let Some(hooks) = &session.hooks {
+            let field = |stage: &str| format!("spec.sessions[{i}].hooks.{stage}");
+            problems.extend(hook_problems(
+                world,
+                &key.namespace,
+                &field("preBackup"),
+                &hooks.pre_backup,
+            ));
+            problems.extend(hook_problems(
+                world,
+                &key.namespace,
+                &field("postBackup"),
+                &hooks.post_backup,
+            ));
+        }
+    }
+    problems
+}
+
+/// HookTemplates of a RestoreSession's hooks that cannot run on this control plane.
+pub fn restore_hook_problems(world: &World, restore: &RestoreSession) -> Vec<String> {
+    let namespace = restore.metadata.namespace.as_deref().unwrap_or_default();
+    let Some(hooks) = &restore.spec.hooks else {
+        return Vec::new();
+    };
+    let mut problems = hook_problems(
+        world,
+        namespace,
+        "spec.hooks.preRestore",
+        &hooks.pre_restore,
+    );
+    problems.extend(hook_problems(
+        world,
+        namespace,
+        "spec.hooks.postRestore",
+        &hooks.post_restore,
+    ));
     problems
 }
 

@@ -112,6 +112,8 @@ pub struct World {
     pub inflight: BTreeSet<Inflight>,
     /// Recent events, oldest first.
     pub events: Vec<Event>,
+    /// The control plane that runs this world's hooks (what they may ask for).
+    pub hook_runner: crate::reconcile::hook_support::HookRunner,
 }
 
 impl World {

@@ -39,6 +39,7 @@ pub fn object(kind: &str, yaml: &str) -> Object {
         "BackupConfiguration" => Object::BackupConfiguration(serde_yaml::from_str(yaml).unwrap()),
         "RestoreSession" => Object::RestoreSession(serde_yaml::from_str(yaml).unwrap()),
         "AppBinding" => Object::AppBinding(serde_yaml::from_str(yaml).unwrap()),
+        "HookTemplate" => Object::HookTemplate(serde_yaml::from_str(yaml).unwrap()),
         other => panic!("no fixture parser for {other}"),
     }
 }

@@ -210,3 +210,64 @@ fn a_failed_restore_runs_the_on_failure_hook_and_stays_failed() {
     settle(&mut world, t);
     assert_eq!(status(&world).phase, Some(RestorePhase::Failed));
 }
+
+fn template(name: &str, executor: &str) -> String {
+    format!(
+        r#"apiVersion: core.kubestash.com/v1alpha1
+kind: HookTemplate
+metadata: {{name: {name}, namespace: demo}}
+spec:
+  action:
+    httpPost: {{host: chat.example, port: 443, scheme: HTTPS, path: /hooks/backup}}
+  executor: {{type: {executor}}}
+"#
+    )
+}
+
+/// An operator world with the story's hooks, `stop-writers` of executor `executor`.
+fn operator_world(executor: &str) -> World {
+    let mut world = backed_up_world();
+    world.hook_runner = cairn_core::reconcile::hook_support::HookRunner::Operator;
+    tell(
+        &mut world,
+        [
+            Fact::Applied(object("HookTemplate", &template("stop-writers", executor))),
+            Fact::Applied(object("AppBinding", RESTORED_APP)),
+            Fact::Applied(object("RestoreSession", &restore_with_hooks())),
+        ],
+    );
+    world
+}
+
+#[test]
+fn in_the_operator_a_hook_of_executor_pod_makes_the_restore_invalid_before_anything_runs() {
+    let mut world = operator_world("Pod");
+    let effects = settle(&mut world, at("2024-08-19T12:00:00Z"));
+    assert!(hooks_run(&effects).is_empty(), "no hook runs");
+    assert!(!world.jobs.contains_key(&job()), "no restore job");
+    let status = status(&world);
+    assert_eq!(status.phase, Some(RestorePhase::Invalid));
+    let (_, message) = condition(&status, "ValidationPassed");
+    assert!(
+        message.contains("spec.hooks.preRestore hook \"stop-writers\"")
+            && message.contains("spec.executor.type Pod")
+            && message.contains("use type Operator"),
+        "{message}"
+    );
+}
+
+#[test]
+fn in_the_operator_a_hook_of_executor_operator_runs() {
+    let mut world = operator_world("Operator");
+    let effects = settle(&mut world, at("2024-08-19T12:00:00Z"));
+    assert_eq!(hooks_run(&effects), ["stop-writers"]);
+    assert_eq!(status(&world).phase, Some(RestorePhase::Pending));
+}
+
+#[test]
+fn the_local_daemon_runs_a_hook_of_any_executor_type() {
+    let mut world = operator_world("Pod");
+    world.hook_runner = cairn_core::reconcile::hook_support::HookRunner::Local;
+    let effects = settle(&mut world, at("2024-08-19T12:00:00Z"));
+    assert_eq!(hooks_run(&effects), ["stop-writers"]);
+}
