@@ -21,16 +21,18 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tracing::warn;
 
-/// Runs backend effects. Implementations never decide: they do the IO and report.
+/// Prepares backend effects. Implementations never decide: they do the IO and report.
 pub trait BackendIo: Send + Sync {
-    /// Carries out `effect` (one of the backend effects) with the credentials found in
-    /// `world`, and reports the outcome as a fact.
-    fn execute<'a>(
-        &'a self,
-        world: &'a World,
-        effect: &'a Effect,
+    /// The IO of `effect` (one of the backend effects), with the credentials and paths
+    /// taken from `world` now, as a future that needs no world: the operator runs it off
+    /// the reconcile, so a slow prune never holds up other objects. Its fact reports the
+    /// outcome; `None` for effects that are not backend IO.
+    fn prepare(
+        &self,
+        world: &World,
+        effect: &Effect,
         now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Option<Fact>>;
+    ) -> Option<BoxFuture<'static, Option<Fact>>>;
 }
 
 /// The fact reporting `outcome` for a backend `effect` (`None` for other effects).
@@ -106,14 +108,14 @@ pub fn fact_with_listing(
 pub struct FixedBackend(pub Outcome);
 
 impl BackendIo for FixedBackend {
-    fn execute<'a>(
-        &'a self,
-        _world: &'a World,
-        effect: &'a Effect,
+    fn prepare(
+        &self,
+        _world: &World,
+        effect: &Effect,
         now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Option<Fact>> {
-        let fact = fact_for(effect, self.0.clone(), now);
-        Box::pin(async move { fact })
+    ) -> Option<BoxFuture<'static, Option<Fact>>> {
+        let fact = fact_for(effect, self.0.clone(), now)?;
+        Some(Box::pin(async move { Some(fact) }))
     }
 }
 
@@ -169,27 +171,28 @@ fn storage_of(effect: &Effect) -> Option<&ObjectKey> {
 }
 
 impl BackendIo for StorageBackend {
-    fn execute<'a>(
-        &'a self,
-        world: &'a World,
-        effect: &'a Effect,
+    fn prepare(
+        &self,
+        world: &World,
+        effect: &Effect,
         now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Option<Fact>> {
-        Box::pin(async move {
-            if !is_backend(effect) {
-                return None;
-            }
-            let key = storage_of(effect)?;
-            let access = storage_access(world, key, &self.base);
-            let password = match effect {
-                Effect::ForgetSnapshots { snapshot, .. } => snapshot_password(world, &snapshot.key),
-                _ => None,
-            };
-            let (outcome, listing) = carry_out(effect, access, password).await?;
+    ) -> Option<BoxFuture<'static, Option<Fact>>> {
+        if !is_backend(effect) {
+            return None;
+        }
+        let key = storage_of(effect)?.clone();
+        let access = storage_access(world, &key, &self.base);
+        let password = match effect {
+            Effect::ForgetSnapshots { snapshot, .. } => snapshot_password(world, &snapshot.key),
+            _ => None,
+        };
+        let effect = effect.clone();
+        Some(Box::pin(async move {
+            let (outcome, listing) = carry_out(&effect, access, password).await?;
             if let Outcome::Failed(message) = &outcome {
                 warn!(storage = %key.name, namespace = %key.namespace, "{message}");
             }
-            fact_with_listing(effect, outcome, listing, now)
-        })
+            fact_with_listing(&effect, outcome, listing, now)
+        }))
     }
 }

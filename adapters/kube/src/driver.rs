@@ -9,19 +9,23 @@ use cairn_core::drive::io::effect_name;
 use cairn_core::drive::settle::{Broken, Checks, Rounds};
 use cairn_core::effect::Effect;
 use cairn_core::reconcile::hook_support::{resolve, HookRunner};
-use cairn_core::world::{observe, Fact, HookOutcome, ObjectKey, Stored, World};
+use cairn_core::world::{observe, Fact, HookOutcome, ObjectKey, Outcome, Stored, World};
 use cairn_job::hook::run_hook;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::{debug, error, info, warn};
 
-use crate::backend::BackendIo;
+use crate::backend::{fact_for, BackendIo};
+
 use crate::error::{Error, Result};
 use crate::execute;
 use crate::objects::Config;
 use crate::observe::{adopted_jobs, job_facts, refresh, Observed, Written};
 use crate::tasks::Tasks;
 use crate::translate::{translate, Action};
+
+/// Longest one backend request (a `metadata.yaml` write, a forget and prune) may take.
+const BACKEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// What a reconcile did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -195,10 +199,31 @@ impl Driver {
                 rounds.carried_out(&mut self.world, effect);
             }
             Action::Backend(effect) => {
+                // Off the reconcile, bounded: the core knows it is in flight and waits
+                // for its fact; a backend that hangs answers Failed after the bound.
+                let work = backend.prepare(&self.world, &effect, now);
                 rounds.carried_out(&mut self.world, (*effect).clone());
-                if let Some(fact) = backend.execute(&self.world, &effect, now).await {
-                    info!(effect = %effect_name(&effect), "backend IO done");
-                    observe(&mut self.world, fact);
+                if let Some(work) = work {
+                    let name = effect_name(&effect);
+                    self.tasks.spawn(async move {
+                        match tokio::time::timeout(BACKEND_TIMEOUT, work).await {
+                            Ok(fact) => {
+                                info!(effect = %name, "backend IO done");
+                                fact
+                            }
+                            Err(_) => {
+                                warn!(effect = %name, timeout = ?BACKEND_TIMEOUT, "backend IO timed out");
+                                fact_for(
+                                    &effect,
+                                    Outcome::Failed(format!(
+                                        "{name} did not finish within {} minutes: is the storage reachable from the operator's pod?",
+                                        BACKEND_TIMEOUT.as_secs() / 60
+                                    )),
+                                    now,
+                                )
+                            }
+                        }
+                    });
                 }
             }
             Action::Hook(spec) => {
@@ -215,11 +240,11 @@ impl Driver {
                             format!("hook {}: {why}", spec.key.name),
                         ),
                     };
-                    Fact::HookFinished {
+                    Some(Fact::HookFinished {
                         hook: spec.key,
                         outcome,
                         message,
-                    }
+                    })
                 });
             }
             Action::Memory => rounds.carried_out(&mut self.world, effect),

@@ -63,7 +63,8 @@ fn now() -> DateTime<Utc> {
 
 async fn run(world: &World, effect: Effect) -> Fact {
     StorageBackend::default()
-        .execute(world, &effect, now())
+        .prepare(world, &effect, now())
+        .expect("a backend effect has IO")
         .await
         .expect("a backend effect reports a fact")
 }

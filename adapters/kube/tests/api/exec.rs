@@ -38,10 +38,7 @@ async fn run(
     backend: &dyn BackendIo,
     now: DateTime<Utc>,
 ) -> Report {
-    let observed = fake.observed();
-    d.reconcile(client, backend, &observed, now, &fake.leader)
-        .await
-        .unwrap()
+    settle(d, client, backend, fake, now).await.unwrap()
 }
 
 fn backup_key() -> JobKey {

@@ -15,15 +15,9 @@ async fn written_jobs_and_cronjobs_are_valid_kubernetes_objects() {
     fake.put(yaml(CONFIG));
     let mut d = cairn_kube::driver::Driver::new(Config::default());
     let backend = cairn_kube::backend::FixedBackend(cairn_core::world::Outcome::Ok);
-    d.reconcile(
-        &client,
-        &backend,
-        &fake.observed(),
-        at("2024-08-19T10:58:20Z"),
-        &fake.leader,
-    )
-    .await
-    .unwrap();
+    super::support::settle(&mut d, &client, &backend, &fake, at("2024-08-19T10:58:20Z"))
+        .await
+        .unwrap();
     let log = fake.take_log();
     let jobs: Vec<_> = log.iter().filter(|l| l.path.contains("/jobs/")).collect();
     let crons: Vec<_> = log

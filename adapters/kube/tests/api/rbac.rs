@@ -155,6 +155,7 @@ async fn every_request_of_the_scenarios_is_granted() {
                 fake.edit(p, |o| o["metadata"]["deletionTimestamp"] = json!("2024-08-19T12:00:00Z"));
             }
         }
+        d.tasks.idle().await;
         let observed = step(&fake);
         d.reconcile(&client, &backend, &observed, now, &fake.leader)
             .await

@@ -24,15 +24,7 @@ async fn run(
     fake: &Fake,
     now: DateTime<Utc>,
 ) -> Result<Report, Error> {
-    let observed = fake.observed();
-    d.reconcile(
-        client,
-        &FixedBackend(Outcome::Ok),
-        &observed,
-        now,
-        &fake.leader,
-    )
-    .await
+    settle(d, client, &FixedBackend(Outcome::Ok), fake, now).await
 }
 
 fn t0() -> DateTime<Utc> {
@@ -336,5 +328,48 @@ async fn conflict_holds_back_its_object_until_its_backoff_ends() {
     assert_eq!(
         status_of(&fake, &format!("{NS}/backupstorages/gcs-storage"))["phase"],
         "Ready"
+    );
+}
+
+/// Backend IO that never answers (storage unreachable, a connection that hangs).
+struct HangingBackend;
+
+impl cairn_kube::backend::BackendIo for HangingBackend {
+    fn prepare(
+        &self,
+        _world: &cairn_core::world::World,
+        _effect: &cairn_core::effect::Effect,
+        _now: DateTime<Utc>,
+    ) -> Option<futures::future::BoxFuture<'static, Option<cairn_core::world::Fact>>> {
+        Some(Box::pin(futures::future::pending()))
+    }
+}
+
+/// A hanging storage write no longer holds the reconcile (and with it every other
+/// object) for ever: the reconcile returns at once, and after its bound the write
+/// counts as failed on the BackupStorage, saying what to check.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_backend_holds_up_no_reconcile_and_fails_after_its_bound() {
+    let (client, fake) = Fake::start();
+    seed(&fake);
+    let mut d = Driver::new(Config::default());
+    let observed = fake.observed();
+    d.reconcile(&client, &HangingBackend, &observed, t0(), &fake.leader)
+        .await
+        .unwrap();
+    assert!(!d.tasks.has_finished(), "the write still hangs");
+    let status = status_of(&fake, &format!("{NS}/backupstorages/gcs-storage"));
+    assert_ne!(status["phase"], "Ready", "{status:#}");
+
+    // The paused clock runs to the bound while the test waits for the task.
+    settle(&mut d, &client, &HangingBackend, &fake, t0())
+        .await
+        .unwrap();
+    let status = status_of(&fake, &format!("{NS}/backupstorages/gcs-storage"));
+    let text = status.to_string();
+    assert!(
+        text.contains("did not finish within 15 minutes")
+            && text.contains("is the storage reachable from the operator's pod?"),
+        "{status:#}"
     );
 }

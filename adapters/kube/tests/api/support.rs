@@ -493,3 +493,31 @@ pub fn pin(name: &str, log: &[Logged]) {
     );
     insta::assert_yaml_snapshot!(name, log);
 }
+
+/// Reconciles as the operator does when its background tasks (backend IO, hooks) wake
+/// it: once, then again after each batch of finished tasks, until none is left; the
+/// reports merged in order.
+pub async fn settle(
+    d: &mut cairn_kube::driver::Driver,
+    client: &Client,
+    backend: &dyn cairn_kube::backend::BackendIo,
+    fake: &Fake,
+    now: DateTime<Utc>,
+) -> Result<cairn_kube::driver::Report, cairn_kube::error::Error> {
+    let mut report = cairn_kube::driver::Report::default();
+    loop {
+        d.tasks.idle().await;
+        let observed = fake.observed();
+        let turn = d
+            .reconcile(client, backend, &observed, now, &fake.leader)
+            .await?;
+        report.effects.extend(turn.effects);
+        report.refused.extend(turn.refused);
+        report.unsettled = turn.unsettled;
+        report.next_wakeup = turn.next_wakeup;
+        d.tasks.idle().await;
+        if !d.tasks.has_finished() {
+            return Ok(report);
+        }
+    }
+}

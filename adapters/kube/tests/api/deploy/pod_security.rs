@@ -276,15 +276,9 @@ fn written_pods(cfg: Config, config: &str) -> (Value, Value) {
         fake.put(yaml(config));
         let mut d = cairn_kube::driver::Driver::new(cfg);
         let backend = cairn_kube::backend::FixedBackend(cairn_core::world::Outcome::Ok);
-        d.reconcile(
-            &client,
-            &backend,
-            &fake.observed(),
-            at("2024-08-19T10:58:20Z"),
-            &fake.leader,
-        )
-        .await
-        .unwrap();
+        super::super::support::settle(&mut d, &client, &backend, &fake, at("2024-08-19T10:58:20Z"))
+            .await
+            .unwrap();
         let log = fake.take_log();
         let body = |part: &str| {
             log.iter()
