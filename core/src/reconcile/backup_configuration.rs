@@ -93,7 +93,13 @@ pub fn reconcile_configuration(
             msg,
         )));
     }
-    if phase == crate::api::backup_configuration::BackupInvokerPhase::Ready {
+    // Sessions start only once the configuration's Ready is written (the sessions read
+    // it): a refused status write must not leave a session created under a configuration
+    // the server still calls not Ready (it would be Skipped, and the next turn would
+    // trigger another under a new name).
+    let ready_written = old.and_then(|s| s.phase)
+        == Some(crate::api::backup_configuration::BackupInvokerPhase::Ready);
+    if phase == crate::api::backup_configuration::BackupInvokerPhase::Ready && ready_written {
         // A paused configuration takes no backup; the instant one waits for the resume.
         if !spec.paused && !is_condition_true(&status.conditions, TYPE_INITIAL_BACKUP_TRIGGERED) {
             fire_instant_once(world, bc, &spec, now, plan);

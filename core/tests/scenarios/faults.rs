@@ -295,3 +295,58 @@ fn a_refused_write_holds_back_its_own_object_only_and_is_retried_after_its_backo
         "{turn:?}"
     );
 }
+
+/// Regression (found by the test cluster's API-fault scenario): the configuration's
+/// status write that says Ready was refused, but the instant BackupSession planned with
+/// it was created; the session, reading a configuration the server still called not
+/// Ready, was Skipped, and every later turn created another under a new name. Sessions
+/// now start only once Ready is written.
+#[test]
+fn a_refused_ready_status_starts_no_session_until_it_is_written() {
+    use cairn_core::api::Kind;
+    use cairn_core::drive::backoff::{subject, Backoff};
+    use cairn_core::drive::settle::{Checks, Rounds};
+    use cairn_core::world::ObjectRef;
+
+    let mut world = seeded_world();
+    let t0 = at("2024-08-19T10:58:20Z");
+    settle_with_backend(&mut world, t0);
+    tell(
+        &mut world,
+        [Fact::Applied(object("BackupConfiguration", CONFIG))],
+    );
+    let config = ObjectRef::new(Kind::BackupConfiguration, "demo", "sample-sdb-backup");
+    let mut backoff = Backoff::default();
+    let turn_at = |world: &mut World, now, refuse_ready: bool, backoff: &mut Backoff| {
+        let mut rounds = Rounds::holding(Checks::AtRest, backoff.waiting(now));
+        while let Some(effect) = rounds.next(world, now) {
+            let ready = matches!(&effect, Effect::PatchStatus { object, status }
+                if *object == config && format!("{status:?}").contains("phase: Some(Ready)"));
+            if refuse_ready && ready {
+                backoff.refused(subject(&effect), now);
+                rounds.refused(&effect);
+            } else {
+                rounds.carried_out(world, effect);
+            }
+        }
+        let backend = backend_answers(&rounds.finish().effects, now);
+        tell(world, backend);
+    };
+    turn_at(&mut world, t0, true, &mut backoff);
+    assert!(
+        world.backup_sessions.is_empty(),
+        "no session while Ready is unwritten: {:?}",
+        world.backup_sessions.keys().collect::<Vec<_>>()
+    );
+    let t1 = backoff.next_retry(t0).unwrap();
+    turn_at(&mut world, t1, false, &mut backoff);
+    settle_with_backend(&mut world, t1);
+    let sessions: Vec<_> = world.backup_sessions.values().collect();
+    assert_eq!(sessions.len(), 1, "one instant session");
+    assert_ne!(
+        sessions[0].status.as_ref().and_then(|s| s.phase),
+        Some(BackupSessionPhase::Skipped),
+        "{:?}",
+        sessions[0].status
+    );
+}

@@ -15,8 +15,6 @@ fn free_port() -> u16 {
 }
 
 #[test]
-#[ignore = "intermittent (2 of 9 runs here): the operator's /readyz stays \"stores not synced\" \
-            although all its lists answered; run with --run-ignored all"]
 fn the_charts_operator_rolls_out_and_turns_ready_through_its_probe() {
     if !have_cairn() {
         return;
