@@ -4,7 +4,8 @@
 //! Snapshot fails with BackupIncomplete naming the Job, and the session ends Failed instead
 //! of Running for ever); with `retryConfig` the retry's executor finds the killed pod's
 //! repository lock, asks the API server whether that pod still runs, breaks the lock of
-//! a pod that is gone and backs up.
+//! a pod that is gone and backs up. Failover: the leading pod stopped mid-backup releases
+//! its Lease, and a standby replica takes over, adopts the running Job and finishes.
 
 use crate::kube_story::{manifests, STEP};
 use crate::kube_support::*;
@@ -169,5 +170,143 @@ fn kube_executor_pod_killed_mid_dump_fails_the_snapshot_and_the_retry_breaks_its
         String::from_utf8_lossy(&check.stderr)
     );
     assert!(!lock.exists(), "the retry released its lock");
+    Ok(())
+}
+
+/// A standby replica of the operator: the real binary on the host (pods share its
+/// network, so a second pod of the chart would collide on the metrics port), with the
+/// operator's ServiceAccount token, so RBAC holds it to what the chart grants.
+struct Standby {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Standby {
+    fn start(cluster: &Cluster, image: &str) -> Result<Standby> {
+        let token =
+            cluster.kubectl(&["create", "token", "cairn-operator", "-n", "cairn-system"])?;
+        let kubeconfig = cluster.dir.path().join("standby-kubeconfig");
+        std::fs::copy(cluster.kubeconfig(), &kubeconfig)?;
+        let kubeconfig_arg = format!("--kubeconfig={}", kubeconfig.display());
+        let token_arg = format!("--token={}", token.trim());
+        cluster.kubectl(&[
+            "config",
+            "set-credentials",
+            "standby",
+            &token_arg,
+            &kubeconfig_arg,
+        ])?;
+        cluster.kubectl(&[
+            "config",
+            "set-context",
+            "--current",
+            "--user=standby",
+            &kubeconfig_arg,
+        ])?;
+        let log = cluster.dir.path().join("standby.log");
+        let out = std::fs::File::create(&log)?;
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["operator", "--listen"])
+            .arg(format!("127.0.0.1:{}", free_port()?))
+            .args([
+                "--identity",
+                "cairn-standby",
+                "--lease-namespace",
+                "cairn-system",
+            ])
+            .env("KUBECONFIG", &kubeconfig)
+            .env("CAIRN_IMAGE", image)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()?;
+        Ok(Standby { child, log })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lease_holder(cluster: &Cluster) -> Result<String> {
+    let lease = cluster.kubectl(&[
+        "get",
+        "lease",
+        "cairn-operator",
+        "-n",
+        "cairn-system",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ])?;
+    Ok(lease.trim().to_owned())
+}
+
+#[test]
+fn kube_leader_stopped_mid_backup_hands_over_and_the_standby_finishes_the_session() -> Result<()> {
+    let db = long_database()?;
+    let cluster = Cluster::up()?;
+    let backups = cluster.backups_dir()?;
+    cluster.install_operator(&backups)?;
+    let pod = cluster.items("pods", "cairn-system")?[0]["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    cluster.wait("the chart's pod to lead", STEP, || {
+        Ok(lease_holder(&cluster)? == pod)
+    })?;
+    let deployment = cluster.kubectl(&[
+        "get",
+        "deployment",
+        "cairn-operator",
+        "-n",
+        "cairn-system",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].env[?(@.name==\"CAIRN_IMAGE\")].value}",
+    ])?;
+    let standby = Standby::start(&cluster, deployment.trim())?;
+    cluster.wait("the standby to start and stay idle", STEP, || {
+        Ok(standby.log().contains("cairn operator started"))
+    })?;
+
+    cluster.kubectl(&["create", "namespace", NS])?;
+    cluster.apply(&manifests(&db, &backups, ""))?;
+    cluster.wait("the executor Job to run", STEP, || {
+        Ok(executor_jobs(&cluster)?
+            .iter()
+            .any(|j| j["status"]["active"].as_i64() == Some(1)))
+    })?;
+    assert!(
+        !standby.log().contains("leader=true") && !standby.log().contains("\"leader\":true"),
+        "the standby wrote nothing while the chart's pod led:\n{}",
+        standby.log()
+    );
+
+    // The leader's pod goes away (a node drain, a rollout): SIGTERM releases the lease.
+    cluster.kubectl(&[
+        "scale",
+        "deployment",
+        "cairn-operator",
+        "-n",
+        "cairn-system",
+        "--replicas=0",
+    ])?;
+    cluster.wait("the standby to take the lease", STEP, || {
+        Ok(lease_holder(&cluster)? == "cairn-standby")
+    })?;
+    eprintln!("lease handed from {pod} to the standby while the executor Job runs");
+    assert_one_session_succeeded(&cluster, &backups)
+        .map_err(|e| anyhow::anyhow!("{e:#}\n--- standby log:\n{}", standby.log()))?;
+    let log = standby.log();
+    assert!(
+        log.contains("adopting an executor Job started before this operator"),
+        "the standby adopted the running Job:\n{log}"
+    );
     Ok(())
 }
