@@ -1,6 +1,7 @@
-//! The running operator: a kube-rs `Controller` per kind, reflectors for everything
-//! else, leader election, metrics and graceful shutdown. Every reconcile, whichever
-//! object triggered it, runs [`Driver::reconcile`] over the whole world.
+//! The running operator: a reflector per kind, one coalesced loop that runs
+//! [`Driver::reconcile`] over the whole world whenever anything changed (any number of
+//! changes since the last turn make one turn, not one per object), leader election,
+//! metrics and graceful shutdown.
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,20 +14,18 @@ use cairn_core::api::{
 };
 use chrono::Utc;
 use futures::stream::{self, BoxStream};
-use futures::{Future, StreamExt, TryStreamExt};
+use futures::{Future, StreamExt};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, Controller, WatchStreamExt};
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
-use tracing::{debug, info, instrument, warn};
+use tokio::sync::{Mutex, Notify};
+use tracing::{debug, info, warn};
 
 use crate::backend::BackendIo;
 use crate::driver::{Driver, Refusal};
-use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::objects::{Config, JOB_KIND_LABEL, MANAGED_BY_CAIRN};
 use crate::observe::Observed;
@@ -161,7 +160,7 @@ where
     )
 }
 
-/// Shared state of every controller.
+/// Shared state of the reconcile loop.
 pub struct Context {
     /// API client.
     pub client: Client,
@@ -215,34 +214,15 @@ where
     watcher(api, cfg).modify(|o| o.meta_mut().managed_fields = None)
 }
 
-/// A controller on `api` whose store holds objects without `managedFields`.
-fn controller<K>(api: Api<K>) -> Controller<K>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
-    let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, lean_watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .applied_objects()
-        .inspect_err(
-            |e| warn!(kind = %K::kind(&()), error = %e, "watch failed; retrying with backoff"),
-        );
-    Controller::for_stream(stream, reader)
-}
-
-/// One reconcile, whichever object triggered it.
-#[instrument(skip_all, fields(kind = %K::kind(&()), name = %obj.meta().name.as_deref().unwrap_or_default()))]
-async fn reconcile<K>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error>
-where
-    K: Resource<DynamicType = ()>,
-{
+/// One turn over the whole world; how long until the next one at the latest.
+async fn reconcile_world(ctx: &Context) -> Duration {
     if !ctx.leader.load(Ordering::SeqCst) {
-        return Ok(Action::requeue(RETRY_REQUEUE));
+        return RETRY_REQUEUE;
     }
     // A world built from half-synced stores would miss objects that exist (and plan to
     // create them again, or see a Job as gone): wait for every store's first list.
     if !ctx.metrics.ready.load(Ordering::SeqCst) {
-        return Ok(Action::requeue(SYNC_REQUEUE));
+        return SYNC_REQUEUE;
     }
     let observed = ctx.stores.observed();
     let now = Utc::now();
@@ -258,37 +238,28 @@ where
         )
         .await;
     ctx.metrics.observe_world(&driver.world);
-    let report = result?;
-    report_refusals(&ctx, &driver.world, &report.refused);
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            // Refusals of single objects are in the report; what ends up here ends
+            // the whole turn (the lease lost, a request that could not be built).
+            warn!(error = %e, category = e.category(), "reconcile failed");
+            ctx.metrics.error(e.category());
+            return RETRY_REQUEUE;
+        }
+    };
+    report_refusals(ctx, &driver.world, &report.refused);
     if !report.effects.is_empty() {
         info!(effects = ?report.effects, "applied");
     }
-    let after = match report.next_wakeup {
+    match report.next_wakeup {
         _ if report.unsettled => RETRY_REQUEUE,
         Some(at) => (at - now)
             .to_std()
             .unwrap_or(Duration::from_secs(1))
             .max(Duration::from_secs(1)),
         None => IDLE_REQUEUE,
-    };
-    Ok(Action::requeue(after))
-}
-
-/// Counts the error by category, reports it as a Warning Event on the object, retries.
-fn error_policy<K>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action
-where
-    K: Resource<DynamicType = ()> + Send + Sync + 'static,
-{
-    warn!(error = %err, category = err.category(), "reconcile failed");
-    ctx.metrics.error(err.category());
-    if ctx.leader.load(Ordering::SeqCst) && !matches!(err, Error::NotLeader(_)) {
-        let regarding = serde_json::json!({
-            "apiVersion": K::api_version(&()), "kind": K::kind(&()),
-            "name": obj.meta().name, "namespace": obj.meta().namespace, "uid": obj.meta().uid,
-        });
-        warning_event(&ctx, regarding, err.category(), &err.to_string());
     }
-    Action::requeue(RETRY_REQUEUE)
 }
 
 /// Records a Warning Event about `regarding` (best effort, in the background).
@@ -354,30 +325,31 @@ pub async fn run_controllers(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
     let wc = watcher::Config::default;
-    let bs = controller(Api::<BackupStorage>::all(client.clone()));
-    let repo = controller(Api::<Repository>::all(client.clone()));
-    let bc = controller(Api::<BackupConfiguration>::all(client.clone()));
-    let sess = controller(Api::<BackupSession>::all(client.clone()));
-    let snap = controller(Api::<Snapshot>::all(client.clone()));
-    let rs = controller(Api::<RestoreSession>::all(client.clone()));
-    let (retention_policies, t1) = reflect(Api::<RetentionPolicy>::all(client.clone()), wc());
-    let (hook_templates, t2) = reflect(Api::<HookTemplate>::all(client.clone()), wc());
-    let (addons, t3) = reflect(Api::<Addon>::all(client.clone()), wc());
-    let (functions, t4) = reflect(Api::<Function>::all(client.clone()), wc());
-    let (app_bindings, t5) = reflect(Api::<AppBinding>::all(client.clone()), wc());
-    let (secrets, t6) = reflect(Api::<Secret>::all(client.clone()), wc());
-    let (namespaces, t7) = reflect(Api::<Namespace>::all(client.clone()), wc());
-    let (jobs, t8) = reflect(Api::<Job>::all(client.clone()), wc().labels(JOB_KIND_LABEL));
+    let (backup_storages, t0) = reflect(Api::<BackupStorage>::all(client.clone()), wc());
+    let (repositories, t1) = reflect(Api::<Repository>::all(client.clone()), wc());
+    let (backup_configurations, t2) =
+        reflect(Api::<BackupConfiguration>::all(client.clone()), wc());
+    let (backup_sessions, t3) = reflect(Api::<BackupSession>::all(client.clone()), wc());
+    let (snapshots, t4) = reflect(Api::<Snapshot>::all(client.clone()), wc());
+    let (restore_sessions, t5) = reflect(Api::<RestoreSession>::all(client.clone()), wc());
+    let (retention_policies, t6) = reflect(Api::<RetentionPolicy>::all(client.clone()), wc());
+    let (hook_templates, t7) = reflect(Api::<HookTemplate>::all(client.clone()), wc());
+    let (addons, t8) = reflect(Api::<Addon>::all(client.clone()), wc());
+    let (functions, t9) = reflect(Api::<Function>::all(client.clone()), wc());
+    let (app_bindings, t10) = reflect(Api::<AppBinding>::all(client.clone()), wc());
+    let (secrets, t11) = reflect(Api::<Secret>::all(client.clone()), wc());
+    let (namespaces, t12) = reflect(Api::<Namespace>::all(client.clone()), wc());
+    let (jobs, t13) = reflect(Api::<Job>::all(client.clone()), wc().labels(JOB_KIND_LABEL));
     let managed = format!("{}={MANAGED_BY_CAIRN}", cairn_core::api::label::MANAGED_BY);
-    let (cron_jobs, t9) = reflect(Api::<CronJob>::all(client.clone()), wc().labels(&managed));
+    let (cron_jobs, t14) = reflect(Api::<CronJob>::all(client.clone()), wc().labels(&managed));
     let stores = Stores {
-        backup_storages: bs.store(),
-        repositories: repo.store(),
-        snapshots: snap.store(),
+        backup_storages,
+        repositories,
+        snapshots,
         retention_policies,
-        backup_configurations: bc.store(),
-        backup_sessions: sess.store(),
-        restore_sessions: rs.store(),
+        backup_configurations,
+        backup_sessions,
+        restore_sessions,
         hook_templates,
         addons,
         functions,
@@ -397,29 +369,36 @@ pub async fn run_controllers(
         leader,
         metrics: metrics.clone(),
     });
-    // Any change of a non-controller kind (Secrets, AppBindings, Jobs, CronJobs, ...)
-    // reconciles the world through the BackupStorage controller.
-    // So does the end of a hook running off the reconcile.
-    let others = stream::select_all([t1, t2, t3, t4, t5, t6, t7, t8, t9, finished]);
-    let bs = bs.reconcile_all_on(others);
+    // Every reflector's changes and every finished background task: the streams are
+    // polled on their own task, so stores stay current while a turn runs, and the one
+    // stored permit of `changed` folds any number of changes into the next turn.
+    let changes = stream::select_all([
+        t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, finished,
+    ]);
+    let changed = Arc::new(Notify::new());
+    let poller = {
+        let changed = changed.clone();
+        tokio::spawn(changes.for_each(move |()| {
+            changed.notify_one();
+            futures::future::ready(())
+        }))
+    };
     tokio::spawn(async move {
         stores.wait_until_ready().await;
         metrics.ready.store(true, Ordering::SeqCst);
         info!("reflector stores synced");
     });
-    macro_rules! drive {
-        ($c:expr, $k:ty) => {
-            $c.graceful_shutdown_on(shutdown.clone())
-                .run(reconcile::<$k>, error_policy::<$k>, ctx.clone())
-                .for_each(|_| futures::future::ready(()))
-        };
+    tokio::pin!(shutdown);
+    let mut wait = SYNC_REQUEUE;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = changed.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+        // A turn runs to its end before shutdown is looked at again (the executor Jobs
+        // it started are recorded; a turn cut in the middle would not be).
+        wait = reconcile_world(&ctx).await;
     }
-    futures::join!(
-        drive!(bs, BackupStorage),
-        drive!(repo, Repository),
-        drive!(bc, BackupConfiguration),
-        drive!(sess, BackupSession),
-        drive!(snap, Snapshot),
-        drive!(rs, RestoreSession),
-    );
+    poller.abort();
 }
