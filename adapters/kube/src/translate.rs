@@ -239,8 +239,41 @@ fn remove_finalizer(world: &World, object: &ObjectRef) -> Option<Request> {
     ))
 }
 
-/// The executor's identity in the job's namespace (and a binding in each other namespace
-/// whose BackupStorage it reads), then the Job itself.
+/// Every namespace the executor reads, the job's own first: the target's (its AppBinding
+/// and auth Secret), each BackupStorage's (its credentials Secret) and each encryption
+/// Secret's. A BackupStorage shared from another namespace (`usagePolicy` From: All) is
+/// common in KubeStash setups; without a binding there the executor is refused.
+pub fn executor_namespaces(spec: &JobSpec) -> Vec<String> {
+    let ns = spec.key.namespace.as_str();
+    let or_own = |n: &str| {
+        if n.is_empty() {
+            ns.to_owned()
+        } else {
+            n.to_owned()
+        }
+    };
+    let mut out = vec![ns.to_owned()];
+    let refs = spec
+        .snapshots
+        .iter()
+        .flat_map(|s| std::iter::once(&s.storage).chain(s.encryption_secret.as_ref()))
+        .chain(
+            spec.restore
+                .iter()
+                .flat_map(|r| std::iter::once(&r.storage).chain(r.encryption_secret.as_ref())),
+        )
+        .map(|r| or_own(&r.namespace))
+        .chain(std::iter::once(or_own(&spec.target.namespace)));
+    for n in refs {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// The executor's identity in the job's namespace, a binding in every namespace it
+/// reads ([`executor_namespaces`]), then the Job itself.
 fn run_job(world: &World, cfg: &Config, spec: &JobSpec, now: DateTime<Utc>) -> Vec<Request> {
     let ns = &spec.key.namespace;
     let account = &cfg.executor_service_account;
@@ -250,26 +283,10 @@ fn run_job(world: &World, cfg: &Config, spec: &JobSpec, now: DateTime<Utc>) -> V
         account,
         objects::service_account(ns, account),
     )];
-    let mut namespaces: Vec<&str> = vec![ns];
-    let storages = spec
-        .snapshots
-        .iter()
-        .map(|s| &s.storage)
-        .chain(spec.restore.iter().map(|r| &r.storage));
-    for storage in storages {
-        let storage_ns = if storage.namespace.is_empty() {
-            ns.as_str()
-        } else {
-            storage.namespace.as_str()
-        };
-        if !namespaces.contains(&storage_ns) {
-            namespaces.push(storage_ns);
-        }
-    }
-    for binding_ns in namespaces {
-        let name = objects::role_binding_name(binding_ns, ns, account);
-        let body = objects::role_binding(binding_ns, ns, account, &cfg.executor_cluster_role);
-        requests.push(Request::apply(&ROLE_BINDINGS, binding_ns, &name, body));
+    for binding_ns in executor_namespaces(spec) {
+        let name = objects::role_binding_name(&binding_ns, ns, account);
+        let body = objects::role_binding(&binding_ns, ns, account, &cfg.executor_cluster_role);
+        requests.push(Request::apply(&ROLE_BINDINGS, &binding_ns, &name, body));
     }
     let owner = match spec.key.kind {
         cairn_core::job::JobKind::Backup => Kind::BackupSession,
@@ -415,5 +432,34 @@ mod tests {
         let world = World::new();
         let req = apply_object(&world, &snapshot_owned_by("r", "u-9")).expect("request");
         assert_eq!(req.body["metadata"]["ownerReferences"][0]["uid"], "u-9");
+    }
+
+    #[test]
+    fn the_executor_is_bound_in_every_namespace_it_reads() {
+        use cairn_core::api::{ObjectReference, TypedObjectReference};
+        use cairn_core::job::{JobKey, JobKind, SnapshotTarget};
+        let target = |storage: &str, secret: Option<&str>| SnapshotTarget {
+            snapshot: "s".into(),
+            repository: "r".into(),
+            repository_path: "/r".into(),
+            storage: ObjectReference::new(storage, "st"),
+            encryption_secret: secret.map(|n| ObjectReference::new(n, "enc")),
+            components: Default::default(),
+        };
+        let spec = JobSpec {
+            key: JobKey::new(JobKind::Backup, "app", "nightly-1"),
+            target: TypedObjectReference {
+                namespace: "db".into(),
+                name: "sdb".into(),
+                ..Default::default()
+            },
+            addon: "singlestore-addon".into(),
+            tasks: vec![],
+            snapshots: vec![target("stash", Some("vault")), target("", None)],
+            restore: None,
+            deadline: None,
+            runtime: None,
+        };
+        assert_eq!(executor_namespaces(&spec), ["app", "stash", "vault", "db"]);
     }
 }
