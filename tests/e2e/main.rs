@@ -15,6 +15,7 @@ mod hostile_names;
 mod kube_api_faults;
 mod kube_faults;
 mod kube_hooks;
+mod kube_schedule;
 mod kube_story;
 mod kube_support;
 mod load_support;
