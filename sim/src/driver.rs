@@ -254,7 +254,7 @@ impl Simulation {
     /// The controller restarts: volatile state is lost, and its clock may come back skewed.
     fn restart(&mut self) -> String {
         self.count_fault("controller restart");
-        self.world = self.world.persisted();
+        self.world = cairn_core::drive::restart::operator_restart(&self.world);
         if self.prng.chance(self.rates.clock_skew) {
             self.count_fault("clock skew");
             let skew = self.prng.between(0, 240) as i64 - 120;

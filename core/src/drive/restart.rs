@@ -1,5 +1,16 @@
-//! What a control plane that runs its executor jobs and hooks itself (the local daemon)
-//! does when it starts on the world it saved: that work died with the previous process.
+//! What a control plane knows after it restarts.
+//!
+//! The Kubernetes operator ([`operator_restart`]) keeps nothing itself: the API server
+//! holds the objects, the executor Jobs outlive it and are adopted from their
+//! annotations, the trigger CronJobs are re-read; what lived only in its memory is gone
+//! (requests in flight, the hooks it ran in its pod and their outcomes, what it learnt of
+//! the backend files, which it learns again). The simulator restarts with it; the model
+//! still restarts with [`World::persisted`] only (with hooks and backend facts dropped too,
+//! its state space outgrew 23 GB: it needs a reduction first).
+//!
+//! A control plane that runs its executor jobs and hooks itself (the local daemon,
+//! [`resume_in_process_work`]) starts on the world it saved: that work died with the
+//! previous process.
 //!
 //! A job is started again, once: a backup slot is not lost because the host went down or
 //! the daemon was stopped (systemd's `Persistent=true` timers behave the same). A job that
@@ -29,6 +40,17 @@ pub struct Resumed {
     pub vanished: Vec<JobKey>,
     /// Hooks that were running: recorded as failed.
     pub interrupted_hooks: Vec<HookKey>,
+}
+
+/// The world a restarted operator rebuilds from the API server: the objects, the job
+/// records (adopted from their Jobs) and the triggers (from their CronJobs), without
+/// what only its memory held.
+pub fn operator_restart(world: &World) -> World {
+    let mut world = world.persisted();
+    world.hooks.clear();
+    world.backends.clear();
+    world.events.clear();
+    world
 }
 
 /// Resumes the unfinished jobs and hooks of `world` after a restart at `now`.

@@ -145,3 +145,26 @@ fn a_failed_job_whose_report_is_still_running_leaves_the_snapshot_incomplete() {
         Some(BackupSessionPhase::Failed)
     );
 }
+
+/// The operator's restart keeps the running Job (it outlives the operator's pod and is
+/// adopted), forgets what it learnt of the backend, and its next turn neither starts a
+/// second executor nor loses the session: it learns the backend again and goes on.
+#[test]
+fn after_an_operator_restart_the_running_job_is_kept_and_the_backend_learnt_again() {
+    let world = running();
+    let mut restarted = cairn_core::drive::restart::operator_restart(&world);
+    assert!(restarted.backends.is_empty() && restarted.hooks.is_empty());
+    assert_eq!(restarted.jobs, world.jobs);
+    let effects = settle_with_backend(&mut restarted, t0());
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::RunJob(_))),
+        "no second executor: {effects:?}"
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::InitBackend { .. })),
+        "the backend is learnt again: {effects:?}"
+    );
+    assert_eq!(restarted.jobs[&job()].phase, JobPhase::Running);
+}
