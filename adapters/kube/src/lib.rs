@@ -30,6 +30,7 @@ pub mod pod_liveness;
 pub mod rbac;
 pub mod request;
 pub mod resource;
+pub mod secrets;
 pub mod tasks;
 pub mod translate;
 pub mod trigger;

@@ -17,6 +17,7 @@ use futures::stream::{self, BoxStream};
 use futures::{Future, StreamExt};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource};
@@ -31,6 +32,7 @@ use crate::objects::{Config, JOB_KIND_LABEL, MANAGED_BY_CAIRN};
 use crate::observe::Observed;
 use crate::request::Request;
 use crate::resource::EVENTS;
+use crate::secrets::SecretReader;
 use crate::tasks::Tasks;
 
 /// Requeue when the core names no wake-up.
@@ -54,7 +56,8 @@ pub struct Stores {
     addons: Store<Addon>,
     functions: Store<Function>,
     app_bindings: Store<AppBinding>,
-    secrets: Store<Secret>,
+    /// Metadata only: the referenced ones are read by name ([`SecretReader`]).
+    secrets: Store<PartialObjectMeta<Secret>>,
     namespaces: Store<Namespace>,
     jobs: Store<Job>,
     cron_jobs: Store<CronJob>,
@@ -83,7 +86,8 @@ impl Stores {
             addons: all(&self.addons),
             functions: all(&self.functions),
             app_bindings: all(&self.app_bindings),
-            secrets: all(&self.secrets),
+            // Filled by name for each turn (see `reconcile_world`).
+            secrets: Vec::new(),
             namespaces: all(&self.namespaces),
             jobs: all(&self.jobs),
             cron_jobs: all(&self.cron_jobs),
@@ -176,6 +180,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// This replica's name in Events (the API server requires one).
     pub reporting_instance: String,
+    /// The Secrets the control plane reads, by name.
+    pub secret_reader: SecretReader,
 }
 
 /// A reflector on `api`, and a stream of `()` each time it changes.
@@ -224,7 +230,16 @@ async fn reconcile_world(ctx: &Context) -> Duration {
     if !ctx.metrics.ready.load(Ordering::SeqCst) {
         return SYNC_REQUEUE;
     }
-    let observed = ctx.stores.observed();
+    let mut observed = ctx.stores.observed();
+    observed.secrets = ctx
+        .secret_reader
+        .referenced(
+            &ctx.client,
+            &ctx.stores.secrets,
+            &observed.backup_storages,
+            &observed.repositories,
+        )
+        .await;
     let now = Utc::now();
     let mut driver = ctx.driver.lock().await;
     ctx.metrics.reconciled();
@@ -337,7 +352,8 @@ pub async fn run_controllers(
     let (addons, t8) = reflect(Api::<Addon>::all(client.clone()), wc());
     let (functions, t9) = reflect(Api::<Function>::all(client.clone()), wc());
     let (app_bindings, t10) = reflect(Api::<AppBinding>::all(client.clone()), wc());
-    let (secrets, t11) = reflect(Api::<Secret>::all(client.clone()), wc());
+    // Metadata-only lists and watches (`as=PartialObjectMetadataList`): no Secret data.
+    let (secrets, t11) = reflect(Api::<PartialObjectMeta<Secret>>::all(client.clone()), wc());
     let (namespaces, t12) = reflect(Api::<Namespace>::all(client.clone()), wc());
     let (jobs, t13) = reflect(Api::<Job>::all(client.clone()), wc().labels(JOB_KIND_LABEL));
     let managed = format!("{}={MANAGED_BY_CAIRN}", cairn_core::api::label::MANAGED_BY);
@@ -368,6 +384,7 @@ pub async fn run_controllers(
         backend,
         leader,
         metrics: metrics.clone(),
+        secret_reader: SecretReader::default(),
     });
     // Every reflector's changes and every finished background task: the streams are
     // polled on their own task, so stores stay current while a turn runs, and the one

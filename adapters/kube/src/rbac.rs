@@ -58,7 +58,8 @@ pub const OPERATOR: &[Grant] = &[
     (ADDONS, "addons", WATCH),
     (ADDONS, "functions", WATCH),
     (APPCATALOG, "appbindings", WATCH),
-    ("", "secrets", WATCH),
+    // Metadata watched; only the referenced ones are read, by name.
+    ("", "secrets", &["get", "list", "watch"]),
     ("", "namespaces", WATCH),
     (
         "batch",

@@ -20,3 +20,7 @@ mod backend;
 
 #[path = "api/exec.rs"]
 mod exec;
+
+/// The Secrets the operator reads, by name.
+#[path = "api/secrets.rs"]
+mod secrets;

@@ -1,17 +1,48 @@
 //! Read-only lookups over the world that several decisions share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::restore_session::RestorePhase;
 use crate::api::{
-    AppBinding, BackupConfiguration, BackupSession, Repository, RestoreSession, Snapshot,
-    TypedObjectReference,
+    AppBinding, BackupConfiguration, BackupSession, BackupStorage, Repository, RestoreSession,
+    Snapshot, TypedObjectReference,
 };
 
 use super::object::is_deleting;
 use super::{ObjectKey, Secret, World};
 
 static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
+/// The Secrets the control plane itself reads (the executor reads its own): each
+/// BackupStorage's credentials (validation, `metadata.yaml` and `repository.yaml`) and
+/// each Repository's encryption Secret (forgetting a Snapshot's data). The operator
+/// reads exactly these by name instead of caching every Secret of the cluster.
+pub fn control_plane_secrets<'a>(
+    storages: impl IntoIterator<Item = &'a BackupStorage>,
+    repositories: impl IntoIterator<Item = &'a Repository>,
+) -> BTreeSet<ObjectKey> {
+    let namespace = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        m.namespace.clone().unwrap_or_default()
+    };
+    let mut out = BTreeSet::new();
+    for storage in storages {
+        if let Some(name) = storage.spec.storage.secret_name() {
+            out.insert(ObjectKey::new(namespace(&storage.metadata), name));
+        }
+    }
+    for repo in repositories {
+        if let Some(r) = repo
+            .spec
+            .encryption_secret
+            .as_ref()
+            .filter(|r| !r.name.is_empty())
+        {
+            let own = namespace(&repo.metadata);
+            out.insert(ObjectKey::new(r.namespace_or(&own), r.name.clone()));
+        }
+    }
+    out
+}
 
 /// Kind of the BackupSession invoker this crate creates.
 pub const INVOKER_KIND_BACKUP_CONFIGURATION: &str = "BackupConfiguration";
