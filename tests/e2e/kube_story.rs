@@ -148,3 +148,76 @@ fn kube_backup_and_restore_story_through_the_operator() -> Result<()> {
     cluster.helm(&["uninstall", "cairn", "--namespace", "cairn-system"])?;
     Ok(())
 }
+
+/// A shared BackupStorage in its own namespace (`usagePolicy` From: All, as platform
+/// teams set it up) and the encryption Secret in a third: the executor, bound by the
+/// operator in each namespace it reads and refused everywhere else by RBAC, backs up.
+#[test]
+fn kube_backup_into_a_storage_and_secret_of_other_namespaces() -> Result<()> {
+    let db = MariaDb::start()?;
+    db.sql(
+        "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY); \
+         INSERT INTO shop.items SELECT seq FROM shop.seq_1_to_300",
+    )?;
+    let cluster = Cluster::up()?;
+    let backups = cluster.backups_dir()?;
+    cluster.install_operator(&backups)?;
+    for ns in [NS, "stash", "vault"] {
+        cluster.kubectl(&["create", "namespace", ns])?;
+    }
+    let mut yaml = manifests(&db, &backups, "");
+    for (from, to) in [
+        (
+            format!("metadata: {{name: local-storage, namespace: {NS}}}"),
+            "metadata: {name: local-storage, namespace: stash}".to_owned(),
+        ),
+        (
+            format!("storageRef: {{namespace: {NS}, name: local-storage}}"),
+            "storageRef: {namespace: stash, name: local-storage}".to_owned(),
+        ),
+        (
+            format!("metadata: {{name: encrypt-secret, namespace: {NS}}}"),
+            "metadata: {name: encrypt-secret, namespace: vault}".to_owned(),
+        ),
+        (
+            format!("encryptionSecret: {{name: encrypt-secret, namespace: {NS}}}"),
+            "encryptionSecret: {name: encrypt-secret, namespace: vault}".to_owned(),
+        ),
+    ] {
+        assert!(yaml.contains(&from), "{from} in the manifests");
+        yaml = yaml.replace(&from, &to);
+    }
+    cluster.apply(&yaml)?;
+    cluster.wait("a BackupSession to succeed", STEP, || {
+        let sessions = cluster.items("backupsessions", NS)?;
+        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
+            anyhow::bail!("a BackupSession failed: {failed:#}");
+        }
+        Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
+    })?;
+    for ns in ["stash", "vault"] {
+        let bindings = cluster.items("rolebindings", ns)?;
+        assert!(
+            bindings
+                .iter()
+                .any(|b| b["roleRef"]["name"] == "cairn-executor"
+                    && b["subjects"][0]["namespace"] == NS),
+            "the executor of {NS} is bound in {ns}: {bindings:#?}"
+        );
+    }
+    let snapshot = &cluster.items("snapshots", NS)?[0];
+    let path = snapshot["status"]["components"]["dump"]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let password = cluster.dir.path().join("restic-password");
+    std::fs::write(&password, RESTIC_PASSWORD)?;
+    let component = backups.join("demo").join(path);
+    let check = Restic::find()?.check(component.to_str().unwrap(), &password, true)?;
+    assert!(
+        check.status.success(),
+        "restic check:\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    Ok(())
+}
