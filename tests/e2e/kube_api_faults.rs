@@ -49,16 +49,10 @@ fn kube_api_faults_hold_back_only_their_object_and_the_backup_still_succeeds() -
     ])?;
 
     cluster.apply(&manifests(&db, &backups, ""))?;
-    cluster.wait(
+    cluster.wait_for_a_succeeded_session(
         "a BackupSession to succeed despite the faults",
+        NS,
         STEP,
-        || {
-            let sessions = cluster.items("backupsessions", NS)?;
-            if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-                anyhow::bail!("a BackupSession failed: {failed:#}");
-            }
-            Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
-        },
     )?;
     let configuration = cluster.kubectl(&[
         "get",

@@ -43,13 +43,7 @@ fn executor_jobs(cluster: &Cluster) -> Result<Vec<Value>> {
 /// Waits for the one BackupSession to succeed; asserts nothing was duplicated and restic
 /// finds the repository sound.
 fn assert_one_session_succeeded(cluster: &Cluster, backups: &std::path::Path) -> Result<()> {
-    cluster.wait("the BackupSession to succeed", STEP, || {
-        let sessions = cluster.items("backupsessions", NS)?;
-        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-            anyhow::bail!("a BackupSession failed: {failed:#}");
-        }
-        Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
-    })?;
+    cluster.wait_for_a_succeeded_session("the BackupSession to succeed", NS, STEP)?;
     let sessions = cluster.items("backupsessions", NS)?;
     let instant: Vec<&Value> = sessions.iter().filter(|s| phase(s) != "Skipped").collect();
     assert_eq!(instant.len(), 1, "one session, not two: {sessions:#?}");

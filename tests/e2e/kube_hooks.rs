@@ -117,13 +117,7 @@ fn kube_operator_hooks_check_the_database_before_the_dump_and_notify_after_it() 
     cluster.apply(&templates(db.port(), webhook_port))?;
     cluster.apply(&manifests(&db, &backups, HOOKS))?;
 
-    cluster.wait("the hooked BackupSession to succeed", STEP, || {
-        let sessions = cluster.items("backupsessions", NS)?;
-        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-            anyhow::bail!("a BackupSession failed: {failed:#}");
-        }
-        Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
-    })?;
+    cluster.wait_for_a_succeeded_session("the hooked BackupSession to succeed", NS, STEP)?;
     let sessions = cluster.items("backupsessions", NS)?;
     let session = sessions.iter().find(|s| phase(s) == "Succeeded").unwrap();
     for type_ in [

@@ -9,15 +9,6 @@ use crate::local_support::NS;
 use anyhow::Result;
 use cairn_testkit::MariaDb;
 
-/// Succeeded BackupSessions; fails on any Failed one.
-fn succeeded(cluster: &Cluster) -> Result<usize> {
-    let sessions = cluster.items("backupsessions", NS)?;
-    if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-        anyhow::bail!("a BackupSession failed: {failed:#}");
-    }
-    Ok(sessions.iter().filter(|s| phase(s) == "Succeeded").count())
-}
-
 #[test]
 fn kube_cronjob_slots_back_up_through_cairn_trigger_across_an_operator_rollout() -> Result<()> {
     let db = MariaDb::start()?;
@@ -35,7 +26,7 @@ fn kube_cronjob_slots_back_up_through_cairn_trigger_across_an_operator_rollout()
 
     // The instant backup, then at least one slot fired by the CronJob.
     cluster.wait("two backups, one of them scheduled", STEP, || {
-        Ok(succeeded(&cluster)? >= 2)
+        Ok(cluster.succeeded_sessions(NS)? >= 2)
     })?;
     let crons = cluster.items("cronjobs", NS)?;
     assert_eq!(crons.len(), 1, "{crons:#?}");
@@ -56,9 +47,9 @@ fn kube_cronjob_slots_back_up_through_cairn_trigger_across_an_operator_rollout()
         "cairn-system",
         "--timeout=120s",
     ])?;
-    let before = succeeded(&cluster)?;
+    let before = cluster.succeeded_sessions(NS)?;
     cluster.wait("two more scheduled backups after the rollout", STEP, || {
-        Ok(succeeded(&cluster)? >= before + 2)
+        Ok(cluster.succeeded_sessions(NS)? >= before + 2)
     })?;
 
     // Each session names its own slot: none was created twice.

@@ -96,13 +96,7 @@ fn kube_backup_and_restore_story_through_the_operator() -> Result<()> {
             .iter()
             .any(|s| phase(s) == "Ready"))
     })?;
-    cluster.wait("a BackupSession to succeed", STEP, || {
-        let sessions = cluster.items("backupsessions", NS)?;
-        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-            anyhow::bail!("a BackupSession failed: {failed:#}");
-        }
-        Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
-    })?;
+    cluster.wait_for_a_succeeded_session("a BackupSession to succeed", NS, STEP)?;
     assert!(backups.join("metadata.yaml").exists(), "metadata.yaml");
     assert!(
         backups.join("demo/repository.yaml").exists(),
@@ -188,13 +182,7 @@ fn kube_backup_into_a_storage_and_secret_of_other_namespaces() -> Result<()> {
         yaml = yaml.replace(&from, &to);
     }
     cluster.apply(&yaml)?;
-    cluster.wait("a BackupSession to succeed", STEP, || {
-        let sessions = cluster.items("backupsessions", NS)?;
-        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
-            anyhow::bail!("a BackupSession failed: {failed:#}");
-        }
-        Ok(sessions.iter().any(|s| phase(s) == "Succeeded"))
-    })?;
+    cluster.wait_for_a_succeeded_session("a BackupSession to succeed", NS, STEP)?;
     for ns in ["stash", "vault"] {
         let bindings = cluster.items("rolebindings", ns)?;
         assert!(

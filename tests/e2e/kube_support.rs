@@ -224,6 +224,26 @@ impl Cluster {
         )
     }
 
+    /// How many BackupSessions of `ns` succeeded; an error naming the first Failed one.
+    pub fn succeeded_sessions(&self, ns: &str) -> Result<usize> {
+        let sessions = self.items("backupsessions", ns)?;
+        if let Some(failed) = sessions.iter().find(|s| phase(s) == "Failed") {
+            bail!("a BackupSession failed: {failed:#}");
+        }
+        Ok(sessions.iter().filter(|s| phase(s) == "Succeeded").count())
+    }
+
+    /// Waits up to `timeout` for a BackupSession of `ns` to succeed (a Failed one is the
+    /// wait's last error).
+    pub fn wait_for_a_succeeded_session(
+        &self,
+        what: &str,
+        ns: &str,
+        timeout: Duration,
+    ) -> Result<()> {
+        self.wait(what, timeout, || Ok(self.succeeded_sessions(ns)? >= 1))
+    }
+
     /// Cairn's objects and the Jobs and pods of every namespace, with their status.
     pub fn objects_yaml(&self) -> String {
         let kinds = "backupstorages,repositories,backupconfigurations,backupsessions,snapshots,\

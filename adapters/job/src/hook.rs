@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cairn_core::plan::GoDuration;
 use cairn_core::reconcile::hook_support::HookAction;
-use cairn_core::world::{HookOutcome, HookSpec};
+use cairn_core::world::{Fact, HookOutcome, HookSpec};
 use tokio::process::Command;
 use tracing::{debug, info, warn};
 
@@ -51,6 +51,23 @@ pub async fn run_hook(spec: &HookSpec, action: HookAction) -> (HookOutcome, Stri
         spec.key.name, spec.key.session
     );
     (HookOutcome::Failed, message)
+}
+
+/// Runs the hook `spec` with its resolved `action` (or reports why there is none) and
+/// answers the fact the core waits for: the daemon's and the operator's hook tasks.
+pub async fn hook_finished(spec: HookSpec, action: Result<HookAction, String>) -> Fact {
+    let (outcome, message) = match action {
+        Ok(action) => run_hook(&spec, action).await,
+        Err(why) => (
+            HookOutcome::Failed,
+            format!("hook {}: {why}", spec.key.name),
+        ),
+    };
+    Fact::HookFinished {
+        hook: spec.key,
+        outcome,
+        message,
+    }
 }
 
 /// What the action is, for messages: the command's name, the method and URL without

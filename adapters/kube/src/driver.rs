@@ -9,8 +9,8 @@ use cairn_core::drive::io::effect_name;
 use cairn_core::drive::settle::{Broken, Checks, Rounds};
 use cairn_core::effect::Effect;
 use cairn_core::reconcile::hook_support::{resolve, HookRunner};
-use cairn_core::world::{observe, Fact, HookOutcome, ObjectKey, Outcome, Stored, World};
-use cairn_job::hook::run_hook;
+use cairn_core::world::{observe, Fact, ObjectKey, Outcome, Stored, World};
+use cairn_job::hook::hook_finished;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing::{debug, error, info, warn};
@@ -232,20 +232,8 @@ impl Driver {
                 let action = resolve(&self.world, &spec);
                 rounds.carried_out(&mut self.world, effect);
                 info!(hook = %spec.key.name, session = %spec.key.session.key, "running hook in the operator");
-                self.tasks.spawn(async move {
-                    let (outcome, message) = match action {
-                        Ok(action) => run_hook(&spec, action).await,
-                        Err(why) => (
-                            HookOutcome::Failed,
-                            format!("hook {}: {why}", spec.key.name),
-                        ),
-                    };
-                    Some(Fact::HookFinished {
-                        hook: spec.key,
-                        outcome,
-                        message,
-                    })
-                });
+                self.tasks
+                    .spawn(async move { Some(hook_finished(spec, action).await) });
             }
             Action::Memory => rounds.carried_out(&mut self.world, effect),
         }

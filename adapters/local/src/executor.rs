@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use cairn_core::effect::Effect;
 use cairn_core::job::{JobKey, JobSpec};
-use cairn_core::world::{Fact, HookOutcome, HookSpec, ObjectRef, Outcome, World};
+use cairn_core::world::{Fact, HookSpec, ObjectRef, Outcome, World};
 use cairn_job::backend_files::snapshot_password;
 use cairn_job::inputs::storage_of;
 use cairn_job::StorageAccess;
@@ -23,7 +23,7 @@ use crate::clock;
 use crate::executor_job::{prepare, run_prepared, run_subprocess, JobMode};
 use crate::executor_storage::{forget, init_backend, wipe, write_file, ForgetTarget, Listing};
 use cairn_core::reconcile::hook_support::resolve;
-use cairn_job::hook::run_hook;
+use cairn_job::hook::hook_finished;
 
 /// Runs IO effects as tasks and hands back their facts.
 pub struct Executor {
@@ -248,20 +248,8 @@ impl Executor {
     fn start_hook(&mut self, world: &World, spec: &HookSpec) {
         let spec = spec.clone();
         let action = resolve(world, &spec);
-        self.tasks.spawn(async move {
-            let (outcome, message) = match action {
-                Ok(action) => run_hook(&spec, action).await,
-                Err(why) => (
-                    HookOutcome::Failed,
-                    format!("hook {}: {why}", spec.key.name),
-                ),
-            };
-            vec![Fact::HookFinished {
-                hook: spec.key,
-                outcome,
-                message,
-            }]
-        });
+        self.tasks
+            .spawn(async move { vec![hook_finished(spec, action).await] });
     }
 
     /// The facts of the next task to finish; `None` when no task runs. A cancelled job
