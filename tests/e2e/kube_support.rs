@@ -165,14 +165,16 @@ impl Cluster {
 
     /// `kubectl apply --server-side -f -` of `yaml`.
     pub fn apply(&self, yaml: &str) -> Result<String> {
-        let out = self.client(
-            "kubectl",
-            &["apply", "--server-side", "-f", "-"],
-            Some(yaml.as_bytes()),
-        )?;
+        self.kubectl_with_input(&["apply", "--server-side", "-f", "-"], yaml)
+    }
+
+    /// `kubectl ARGS` with `input` on its stdin (e.g. `replace -f -`).
+    pub fn kubectl_with_input(&self, args: &[&str], input: &str) -> Result<String> {
+        let out = self.client("kubectl", args, Some(input.as_bytes()))?;
         if !out.status.success() {
             bail!(
-                "kubectl apply failed:\n{}\n{yaml}",
+                "kubectl {} failed:\n{}\n{input}",
+                args.join(" "),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
@@ -218,9 +220,8 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(200));
         }
         bail!(
-            "{what}: not within {timeout:?} (last error: {last})\n--- objects:\n{}\n--- pod logs:\n{}",
-            self.objects_yaml(),
-            self.pod_logs()
+            "{what}: not within {timeout:?} (last error: {last})\n{}",
+            self.diagnostics()
         )
     }
 
@@ -233,15 +234,52 @@ impl Cluster {
         Ok(sessions.iter().filter(|s| phase(s) == "Succeeded").count())
     }
 
-    /// Waits up to `timeout` for a BackupSession of `ns` to succeed (a Failed one is the
-    /// wait's last error).
+    /// Waits up to `timeout` for a BackupSession of `ns` to succeed; a Failed one fails the
+    /// wait at once (it is terminal), with the cluster's objects and logs.
     pub fn wait_for_a_succeeded_session(
         &self,
         what: &str,
         ns: &str,
         timeout: Duration,
     ) -> Result<()> {
-        self.wait(what, timeout, || Ok(self.succeeded_sessions(ns)? >= 1))
+        let mut failed = None;
+        self.wait(what, timeout, || {
+            let sessions = self.items("backupsessions", ns)?;
+            failed = sessions.iter().find(|s| phase(s) == "Failed").cloned();
+            Ok(failed.is_some() || sessions.iter().any(|s| phase(s) == "Succeeded"))
+        })?;
+        match failed {
+            None => Ok(()),
+            Some(f) => bail!(
+                "{what}: a BackupSession failed: {f:#}\n{}",
+                self.diagnostics()
+            ),
+        }
+    }
+
+    /// Waits up to `timeout` for BackupSession `ns/name` to end (Succeeded, Failed or
+    /// Skipped) and returns it.
+    pub fn wait_for_session_end(&self, ns: &str, name: &str, timeout: Duration) -> Result<Value> {
+        let mut last = Value::Null;
+        self.wait(
+            &format!("BackupSession {ns}/{name} to end"),
+            timeout,
+            || {
+                let text = self.kubectl(&["get", "backupsession", name, "-n", ns, "-o", "json"])?;
+                last = serde_json::from_str(&text)?;
+                Ok(matches!(phase(&last), "Succeeded" | "Failed" | "Skipped"))
+            },
+        )?;
+        Ok(last)
+    }
+
+    /// The cluster's objects and the pods' logs, for a failure message.
+    pub fn diagnostics(&self) -> String {
+        format!(
+            "--- objects:\n{}\n--- pod logs:\n{}",
+            self.objects_yaml(),
+            self.pod_logs()
+        )
     }
 
     /// Cairn's objects and the Jobs and pods of every namespace, with their status.

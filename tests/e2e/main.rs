@@ -12,6 +12,7 @@ mod fault_support;
 mod faults;
 mod function_args;
 mod hostile_names;
+mod kube_access;
 mod kube_api_faults;
 mod kube_faults;
 mod kube_hooks;

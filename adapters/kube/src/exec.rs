@@ -137,7 +137,10 @@ pub async fn run_exec(args: ExecArgs) -> anyhow::Result<()> {
 /// statuses. Returns the report; `Err` only when the API server could not be used.
 pub async fn exec(client: &kube::Client, key: &JobKey, base: &Path) -> Result<JobReport> {
     let spec = load_spec(client, key).await?;
-    let world = load_world(client, &spec).await?;
+    let world = match load_world(client, &spec).await {
+        Ok(world) => world,
+        Err(e) => return report_unreadable(client, &spec, e).await,
+    };
     let report = match resolve_inputs(&world, &spec, HostStyle::Cluster, base) {
         Ok(inputs) => match spec.key.kind {
             JobKind::Backup => run_backup(&spec, &inputs).await,
@@ -158,6 +161,41 @@ pub async fn exec(client: &kube::Client, key: &JobKey, base: &Path) -> Result<Jo
         send(client, &request).await?;
     }
     Ok(report)
+}
+
+/// Reports that the objects of `spec` could not be read (a 403 from RBAC, say) into the
+/// statuses the job owns, so the session fails naming the object and the permission
+/// instead of only a Job that "reached its backoff limit"; `Err(e)` if even that fails.
+async fn report_unreadable(client: &kube::Client, spec: &JobSpec, e: Error) -> Result<JobReport> {
+    let key = &spec.key;
+    warn!(category = e.category(), session = %key.session, "cannot read the job's objects: {e}");
+    let report = JobReport::failed(spec, unreadable_message(key, &e));
+    for request in status_requests(spec, &report)? {
+        if let Err(write) = send(client, &request).await {
+            warn!(session = %key.session, "cannot report the failure either: {write}");
+            return Err(e);
+        }
+    }
+    Ok(report)
+}
+
+/// What a user reads when the executor could not read its inputs; a 403 says which
+/// identity lacks which permission and where it is granted.
+pub fn unreadable_message(key: &JobKey, e: &Error) -> String {
+    let prefix = format!(
+        "the executor of {}/{} could not read what the job needs: {e}",
+        key.namespace, key.session
+    );
+    match e {
+        Error::Rejected { code: 403, .. } => format!(
+            "{prefix}. The operator binds the executor's ServiceAccount to its ClusterRole \
+             (cairn-executor unless the operator is configured otherwise) in every namespace the job reads (the session's, the target's, each \
+             BackupStorage's and encryption Secret's): check that this ClusterRole still grants \
+             the permission (deploy/rbac or the Helm chart's rbac.yaml) and that no policy \
+             removed the RoleBinding"
+        ),
+        _ => prefix,
+    }
 }
 
 /// The job spec the operator wrote on the executor Job.
