@@ -176,10 +176,17 @@ struct Standby {
 }
 
 impl Standby {
+    /// Starts the replica as the image's user (as the chart's pod runs), so what it writes
+    /// into local backends is the executor pods' to change.
     fn start(cluster: &Cluster, image: &str) -> Result<Standby> {
+        use std::os::unix::fs::PermissionsExt as _;
+        use std::os::unix::process::CommandExt as _;
         let token =
             cluster.kubectl(&["create", "token", "cairn-operator", "-n", "cairn-system"])?;
-        let kubeconfig = cluster.dir.path().join("standby-kubeconfig");
+        std::fs::set_permissions(cluster.dir.path(), std::fs::Permissions::from_mode(0o711))?;
+        let home = cluster.dir.path().join("standby");
+        std::fs::create_dir_all(&home)?;
+        let kubeconfig = home.join("kubeconfig");
         std::fs::copy(cluster.kubeconfig(), &kubeconfig)?;
         let kubeconfig_arg = format!("--kubeconfig={}", kubeconfig.display());
         let token_arg = format!("--token={}", token.trim());
@@ -197,6 +204,9 @@ impl Standby {
             "--user=standby",
             &kubeconfig_arg,
         ])?;
+        for path in [&home, &kubeconfig] {
+            std::os::unix::fs::chown(path, Some(IMAGE_UID), Some(IMAGE_UID))?;
+        }
         let log = cluster.dir.path().join("standby.log");
         let out = std::fs::File::create(&log)?;
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
@@ -209,6 +219,9 @@ impl Standby {
                 "cairn-system",
             ])
             .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", &home)
+            .uid(IMAGE_UID)
+            .gid(IMAGE_UID)
             .env("CAIRN_IMAGE", image)
             .env_remove("KUBERNETES_SERVICE_HOST")
             .stdout(out.try_clone()?)
@@ -301,6 +314,89 @@ fn kube_leader_stopped_mid_backup_hands_over_and_the_standby_finishes_the_sessio
     assert!(
         log.contains("adopting an executor Job started before this operator"),
         "the standby adopted the running Job:\n{log}"
+    );
+    Ok(())
+}
+
+#[test]
+fn kube_leader_sigkilled_mid_backup_loses_its_lease_and_the_waiting_replica_finishes_the_session(
+) -> Result<()> {
+    let db = long_database()?;
+    let cluster = Cluster::up()?;
+    let backups = cluster.backups_dir()?;
+    cluster.install_operator(&backups)?;
+    let image = cluster.kubectl(&[
+        "get",
+        "deployment",
+        "cairn-operator",
+        "-n",
+        "cairn-system",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].env[?(@.name==\"CAIRN_IMAGE\")].value}",
+    ])?;
+    // The host replica leads first (it can be SIGKILLed without the kubelet restarting
+    // it); the chart's pod then waits as the standby.
+    let scale = |n: &str| {
+        cluster.kubectl(&[
+            "scale",
+            "deployment",
+            "cairn-operator",
+            "-n",
+            "cairn-system",
+            &format!("--replicas={n}"),
+        ])
+    };
+    scale("0")?;
+    cluster.wait("the chart's pod to stop", STEP, || {
+        Ok(cluster.items("pods", "cairn-system")?.is_empty())
+    })?;
+    let mut leader = Standby::start(&cluster, image.trim())?;
+    cluster.wait("the host replica to lead", STEP, || {
+        Ok(lease_holder(&cluster)? == "cairn-standby")
+    })?;
+    scale("1")?;
+    let mut pod = String::new();
+    cluster.wait("the chart's pod to start and wait", STEP, || {
+        let pods = cluster.items("pods", "cairn-system")?;
+        pod = pods
+            .first()
+            .map_or("", |p| p["metadata"]["name"].as_str().unwrap_or_default())
+            .to_owned();
+        Ok(!pod.is_empty()
+            && cluster
+                .kubectl(&["logs", "-n", "cairn-system", &pod])?
+                .contains("cairn operator started"))
+    })?;
+
+    cluster.kubectl(&["create", "namespace", NS])?;
+    cluster.apply(&manifests(&db, &backups, ""))?;
+    cluster.wait("the executor Job to run", STEP, || {
+        Ok(executor_jobs(&cluster)?
+            .iter()
+            .any(|j| j["status"]["active"].as_i64() == Some(1)))
+    })?;
+    let waiting = cluster.kubectl(&["logs", "-n", "cairn-system", &pod])?;
+    assert!(
+        !waiting.contains("\"applied\""),
+        "the waiting replica wrote nothing while the host replica led:\n{waiting}"
+    );
+
+    // SIGKILL: no release, the lease must expire before the chart's pod may lead.
+    leader.child.kill()?;
+    leader.child.wait()?;
+    let killed = std::time::Instant::now();
+    cluster.wait("the chart's pod to take the expired lease", STEP, || {
+        Ok(lease_holder(&cluster)? == pod)
+    })?;
+    eprintln!(
+        "leader SIGKILLed; {pod} took the lease after {:.1}s",
+        killed.elapsed().as_secs_f64()
+    );
+    assert_one_session_succeeded(&cluster, &backups)?;
+    let log = cluster.kubectl(&["logs", "-n", "cairn-system", &pod])?;
+    assert!(
+        log.contains("adopting an executor Job started before this operator"),
+        "the new leader adopted the running Job:\n{log}"
     );
     Ok(())
 }

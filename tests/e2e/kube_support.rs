@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// The user Cairn's image runs as (deploy/Dockerfile).
-const IMAGE_UID: u32 = 65532;
+pub const IMAGE_UID: u32 = 65532;
 /// Longest a kubectl or helm call may take.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
 
